@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make demo`: deploy the platform with site.yml into a disposable local Debian systemd container acting as a VPS
+# (inventory inventories/demo), then print the health table and how to reach each service.
+# `demo.sh destroy` removes the container. Nothing here pretends: what the table shows was checked live.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$REPO_ROOT"
+NAME=ai-coding-demo
+IMAGE=${AI_CODING_DEMO_IMAGE:-local/ai-coding-dind:trixie}
+DEMO_DIR=$CACHE_DIR/demo
+
+if [[ ${1:-up} == destroy ]]; then
+  docker rm -f -v "$NAME" >/dev/null 2>&1 && echo "demo: removed $NAME" || echo "demo: no $NAME container"
+  exit 0
+fi
+
+mkdir -p "$DEMO_DIR"
+echo "demo: starting a fresh $NAME from $IMAGE"
+docker rm -f -v "$NAME" >/dev/null 2>&1 || true
+# The systemd-in-a-container recipe of the test bed (no --privileged: this machine refuses it), plus what a
+# Docker engine inside needs (NET_ADMIN, seccomp unconfined, /var/lib/docker on a volume) for container-mode roles.
+docker run -d --name "$NAME" --hostname "$NAME" \
+  --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined \
+  --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+  -v /var/lib/docker "$IMAGE" /lib/systemd/systemd >/dev/null
+for _ in $(seq 60); do
+  state=$(docker exec "$NAME" systemctl is-system-running 2>/dev/null || true)
+  [[ $state == running || $state == degraded ]] && break
+  sleep 1
+done
+echo "demo: systemd in $NAME is ${state:-unknown}"
+
+extra=()
+[[ -f $REPO_ROOT/tests/testbed/demo-vars.sh ]] && source "$REPO_ROOT/tests/testbed/demo-vars.sh"
+
+echo "demo: ansible-playbook site.yml -i inventories/demo ${extra[*]}"
+ansible-playbook site.yml -i inventories/demo "${extra[@]}"
+echo
+echo "demo: ansible-playbook playbooks/verify.yml -i inventories/demo"
+ansible-playbook playbooks/verify.yml -i inventories/demo "${extra[@]}"
+cat <<MSG
+
+demo: $NAME is up. Every service listens on the container's loopback only, as on a hardened VPS. Reach them with:
+  docker exec -it $NAME bash                               # a shell on the demo "VPS"
+  docker exec $NAME curl -s http://127.0.0.1:11434/api/tags  # Ollama's API (when the ollama role is deployed)
+  make demo-destroy                                         # remove it
+MSG
