@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: selfhosted.ai_coding contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters ``model_fit`` and ``model_size_gib``: pick the largest model that fits in a host's memory.
+
+Documentation: ``model_fit.yml`` and ``model_size_gib.yml`` beside this file (``ansible-doc -t filter ...``).
+
+Sizing rule: a model of ``S`` MiB needs ``S * (1 + headroom) + overhead_mib`` MiB. The headroom covers the KV
+cache growing with the context, the overhead the runtime (CUDA/ROCm context, llama.cpp buffers).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
+
+MIB_PER_GIB = 1024.0
+MIB_PER_GB = 1e9 / (1024 * 1024)  # decimal GB, as ollama.com and "ollama list" print sizes
+BYTES_PER_MIB = 1024 * 1024
+
+DEFAULT_HEADROOM = 0.2
+DEFAULT_OVERHEAD_MIB = 1024
+
+# Download sizes in decimal GB of the default (Q4_K_M) tags, as the Ollama library (ollama.com/library) lists them.
+# Approximate by nature: a re-upload changes them by a few percent. Keys are ``model:tag`` of library models;
+# ``model`` alone means ``model:latest``. Extend it per call with a dict candidate ({name, size_gib}).
+KNOWN_SIZES_GB = {
+    'qwen2.5-coder:0.5b': 0.398, 'qwen2.5-coder:1.5b': 0.986, 'qwen2.5-coder:3b': 1.9, 'qwen2.5-coder:7b': 4.7,
+    'qwen2.5-coder:14b': 9.0, 'qwen2.5-coder:32b': 20.0,
+    'qwen3-coder:30b': 19.0, 'qwen3-coder:480b': 290.0,
+    'deepseek-coder-v2:16b': 8.9, 'deepseek-coder-v2:236b': 133.0,
+    'deepseek-coder:1.3b': 0.776, 'deepseek-coder:6.7b': 3.8, 'deepseek-coder:33b': 19.0,
+    'codellama:7b': 3.8, 'codellama:13b': 7.4, 'codellama:34b': 19.0, 'codellama:70b': 39.0,
+    'starcoder2:3b': 1.7, 'starcoder2:7b': 4.0, 'starcoder2:15b': 9.1,
+    'codestral:22b': 13.0,
+    'devstral:24b': 14.0,
+    'codegemma:2b': 1.6, 'codegemma:7b': 5.0,
+    'gpt-oss:20b': 14.0, 'gpt-oss:120b': 65.0,
+    'qwen3:0.6b': 0.523, 'qwen3:1.7b': 1.4, 'qwen3:4b': 2.5, 'qwen3:8b': 5.2, 'qwen3:14b': 9.3, 'qwen3:30b': 19.0,
+    'qwen3:32b': 20.0,
+    'llama3.1:8b': 4.9, 'llama3.1:70b': 43.0,
+    'llama3.2:1b': 1.3, 'llama3.2:3b': 2.0,
+    'nomic-embed-text:v1.5': 0.274,
+}
+# What ``:latest`` points at in the library.
+LATEST_TAGS = {
+    'qwen2.5-coder': '7b', 'qwen3-coder': '30b', 'deepseek-coder-v2': '16b', 'deepseek-coder': '1.3b', 'codellama': '7b',
+    'starcoder2': '3b', 'codestral': '22b', 'devstral': '24b', 'codegemma': '7b', 'gpt-oss': '20b', 'qwen3': '8b',
+    'llama3.1': '8b', 'llama3.2': '3b', 'nomic-embed-text': 'v1.5',
+}
+
+# Size keys a dict candidate may carry, and what one unit of each is in MiB. ``size`` is bytes, as /api/tags has it.
+SIZE_KEYS = (('size_gib', MIB_PER_GIB), ('size_gb', MIB_PER_GB), ('size_mib', 1.0), ('size', 1.0 / BYTES_PER_MIB))
+
+_LIBRARY_PREFIX = re.compile(r'^(?:registry\.ollama\.ai/)?(?:library/)?', re.IGNORECASE)
+
+
+def _number(value, what, minimum=None, maximum=None, exclusive_minimum=False, filter_name='model_fit'):
+    """``value`` as a float, or AnsibleFilterError naming ``what``, the value and the rule it broke."""
+    if isinstance(value, bool) or value is None:
+        raise AnsibleFilterError('%s: %s must be a number, got %r' % (filter_name, what, value))
+    if isinstance(value, numbers.Number):
+        number = float(value)
+    else:
+        try:
+            number = float(to_text(value).strip())
+        except ValueError:
+            raise AnsibleFilterError('%s: %s must be a number, got %r' % (filter_name, what, value))
+    if not math.isfinite(number):
+        raise AnsibleFilterError('%s: %s must be a finite number, got %r' % (filter_name, what, value))
+    if minimum is not None and (number < minimum or (exclusive_minimum and number == minimum)):
+        raise AnsibleFilterError('%s: %s must be %s %s, got %r' % (filter_name, what, '>' if exclusive_minimum else '>=', _fmt(minimum), value))
+    if maximum is not None and number > maximum:
+        raise AnsibleFilterError('%s: %s must be <= %s, got %r' % (filter_name, what, _fmt(maximum), value))
+    return number
+
+
+def _fmt(number):
+    return ('%d' % number) if float(number).is_integer() else ('%.1f' % number)
+
+
+def library_key(name):
+    """``registry.ollama.ai/library/Qwen2.5-Coder`` -> ``qwen2.5-coder:7b`` (the table's key), ``hf.co/x/y:q4`` unchanged."""
+    text = _LIBRARY_PREFIX.sub('', to_text(name).strip()).lower()
+    model, _sep, tag = text.partition(':')
+    if not tag or tag == 'latest':
+        tag = LATEST_TAGS.get(model, 'latest')
+    return '%s:%s' % (model, tag)
+
+
+def candidate_size_mib(candidate, filter_name='model_fit'):
+    """``(name, size in MiB)`` of one candidate: a dict with ``name`` and a size key, or a name in the table."""
+    if isinstance(candidate, dict):
+        name = candidate.get('name') or candidate.get('model')
+        if not name or not isinstance(name, str):
+            raise AnsibleFilterError('%s: a candidate dict needs a "name" (a string), got %r' % (filter_name, candidate))
+        for key, unit in SIZE_KEYS:
+            if candidate.get(key) is not None:
+                size = _number(candidate[key], 'the %s of %s' % (key, name), minimum=0, exclusive_minimum=True, filter_name=filter_name)
+                return name, size * unit
+        known = KNOWN_SIZES_GB.get(library_key(name))
+        if known is None:
+            raise AnsibleFilterError('%s: the candidate %s has no size (one of %s) and is not in the size table'
+                                     % (filter_name, name, ', '.join(key for key, _unit in SIZE_KEYS)))
+        return name, known * MIB_PER_GB
+    if isinstance(candidate, str) and candidate.strip():
+        known = KNOWN_SIZES_GB.get(library_key(candidate))
+        if known is None:
+            raise AnsibleFilterError('%s: the model %s is not in the size table; give it as {name: %s, size_gib: <size>} '
+                                     '(known: %s)' % (filter_name, candidate, candidate, ', '.join(sorted(KNOWN_SIZES_GB))))
+        return candidate, known * MIB_PER_GB
+    raise AnsibleFilterError('%s: a candidate must be a model name or a dict with name and size_gib, got %r' % (filter_name, candidate))
+
+
+def need_mib(size_mib, headroom=DEFAULT_HEADROOM, overhead_mib=DEFAULT_OVERHEAD_MIB):
+    """Memory a model of ``size_mib`` needs: ``size_mib * (1 + headroom) + overhead_mib``."""
+    return size_mib * (1.0 + headroom) + overhead_mib
+
+
+def model_fit(candidates, memory_mib, headroom=DEFAULT_HEADROOM, overhead_mib=DEFAULT_OVERHEAD_MIB):
+    """The name of the largest candidate whose need fits in ``memory_mib``; ties go to the one listed first."""
+    if isinstance(candidates, (str, bytes, dict)) or not hasattr(candidates, '__iter__'):
+        raise AnsibleFilterError('model_fit: expects a list of model names or {name, size_gib} dicts, got %r' % (candidates,))
+    memory = _number(memory_mib, 'memory_mib', minimum=0, exclusive_minimum=True)
+    headroom = _number(headroom, 'headroom (a fraction: 0.2 is 20 %)', minimum=0, maximum=1)
+    overhead = _number(overhead_mib, 'overhead_mib', minimum=0)
+
+    sized = [candidate_size_mib(candidate) for candidate in candidates]
+    if not sized:
+        raise AnsibleFilterError('model_fit: the candidate list is empty')
+    best = None
+    for name, size in sized:
+        if need_mib(size, headroom, overhead) <= memory and (best is None or size > best[1]):
+            best = (name, size)
+    if best is None:
+        name, size = min(sized, key=lambda item: item[1])
+        raise AnsibleFilterError(
+            'model_fit: no candidate fits in %d MiB of memory: the smallest, %s (%.1f GiB), needs %d MiB '
+            '(size + %d %% headroom + %d MiB overhead)' % (memory, name, size / MIB_PER_GIB, need_mib(size, headroom, overhead),
+                                                           round(headroom * 100), overhead))
+    return best[0]
+
+
+def model_size_gib(candidate):
+    """A model's size in GiB (rounded to 0.1): a name from the table, or a dict with ``name`` and a size key."""
+    _name, size = candidate_size_mib(candidate, filter_name='model_size_gib')
+    return round(size / MIB_PER_GIB, 1)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'model_fit': model_fit,
+            'model_size_gib': model_size_gib,
+        }

@@ -1,0 +1,524 @@
+# -*- coding: utf-8 -*-
+# Copyright: selfhosted.ai_coding contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Ollama REST client of this collection (private: the API may change between releases).
+
+Built on :mod:`._http` (``ansible.module_utils.urls.open_url``; nothing beyond the standard library on the host).
+
+Public interface::
+
+    validate_model_name(name, allowed_registries=("registry.ollama.ai",)) -> ModelName   raises ModelNameError
+    ModelName(host, namespace, model, tag)  .full 'host/ns/model:tag'  .short as /api/tags shows it  .key (compare)
+    index_models(models) -> {ModelName.key: /api/tags entry}
+    PullProgress()  .update(record)  .completed  .total  .percent  .status  .as_dict()
+    format_bytes(n) -> '4.7 GB'
+    OllamaClient(base_url, timeout=30, validate_certs=True, headers=None)
+        .version() -> str            .tags() -> [dict]          .find(name) -> dict | None
+        .show(name) -> dict | None   .pull(name, insecure=False, on_progress=None, timeout=None, resolve=True) -> dict
+        .delete(name) -> bool        .generate(model, prompt, options=None, stream=False, keep_alive=None) -> str
+        .ps() -> [dict]
+    OllamaError(msg, status=None, url=None)
+
+Model names follow Ollama's grammar (``types/model/name.go``): ``[host/][namespace/]model[:tag]``, defaulting to
+``registry.ollama.ai/library/<model>:latest``. :func:`validate_model_name` is stricter than Ollama in a few places,
+each on purpose: it refuses ``..`` anywhere, a ``host:port`` whose port is not a number, the 4-part names with a
+"kind" (``skill``/``agent``/``mcp``) that newer Ollama servers accept (those are not models), and digest references
+(``model@sha256:<hex>``), because ``/api/pull`` takes a name and a tag, not a digest (pin a tag and compare the
+digest this client reports instead). Letters keep their case: Ollama compares names case-insensitively, and so does
+:attr:`ModelName.key`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import time
+from collections import namedtuple
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import (
+    DEFAULT_TIMEOUT,
+    RequestError,
+    iter_lines,
+    join_url,
+    request_json,
+    status_text,
+)
+
+DEFAULT_URL = 'http://127.0.0.1:11434'
+DEFAULT_HOST = 'registry.ollama.ai'
+DEFAULT_NAMESPACE = 'library'
+DEFAULT_TAG = 'latest'
+DEFAULT_REGISTRIES = (DEFAULT_HOST,)
+# A pull moves gigabytes: its own limit, applied to the whole pull and to each silent gap in its progress stream.
+DEFAULT_PULL_TIMEOUT = 3600
+
+MAX_HOST_LEN = 350
+MAX_PART_LEN = 80
+# The longest possible name: host/namespace/model:tag.
+MAX_NAME_LEN = MAX_HOST_LEN + 3 * MAX_PART_LEN + 3
+
+_FIRST_CHARS = frozenset(string.ascii_letters + string.digits + '_')
+_PART_CHARS = _FIRST_CHARS | frozenset('.-')
+_NAME_CHARS = _PART_CHARS | frozenset(':/')
+_PORT_RE = re.compile(r'^[0-9]{1,5}$')
+_GRAMMAR = "[host/][namespace/]model[:tag]"
+
+
+class ModelNameError(ValueError):
+    """A model name broke the grammar; the message names the value and the rule."""
+
+
+class OllamaError(Exception):
+    """Ollama could not be reached, answered with an error, or sent something this client does not understand.
+
+    :ivar status: the HTTP status when Ollama answered (200 for an error reported inside a stream), else ``None``.
+    :ivar url: the URL asked.
+    """
+
+    def __init__(self, msg, status=None, url=None):
+        super(OllamaError, self).__init__(msg)
+        self.msg = msg
+        self.status = status
+        self.url = url
+
+
+class ModelName(namedtuple('ModelName', ('host', 'namespace', 'model', 'tag'))):
+    """A validated, normalised model name; every part filled in (host lower-cased)."""
+
+    __slots__ = ()
+
+    @property
+    def full(self):
+        """``host/namespace/model:tag``, e.g. ``registry.ollama.ai/library/qwen2.5-coder:7b``."""
+        return '%s/%s/%s:%s' % self
+
+    @property
+    def short(self):
+        """The name as Ollama shows it in ``/api/tags`` and ``ollama list``.
+
+        ``model:tag`` for the default registry and namespace, ``namespace/model:tag`` for another namespace on the
+        default registry, ``host/namespace/model:tag`` for another registry.
+        """
+        if self.host.lower() != DEFAULT_HOST:
+            return self.full
+        if self.namespace.lower() != DEFAULT_NAMESPACE:
+            return '%s/%s:%s' % (self.namespace, self.model, self.tag)
+        return '%s:%s' % (self.model, self.tag)
+
+    @property
+    def key(self):
+        """The comparison key: Ollama treats names that differ only in letter case as the same model."""
+        return self.full.lower()
+
+    def __str__(self):
+        return self.short
+
+
+def _fail(name, rule):
+    raise ModelNameError('Invalid model name %s: %s' % (_quote(name), rule))
+
+
+def _quote(value):
+    """Quote a value for a message so control characters show (``'a\\nb'``) and nothing is executed or hidden."""
+    return repr(to_text(value, errors='surrogate_or_replace')) if isinstance(value, (str, bytes)) else repr(value)
+
+
+def _check_part(name, kind, part, limit, two_parts=False):
+    if len(part) > limit:
+        _fail(name, 'the %s %s is %d characters long; it may have at most %d' % (kind, _quote(part), len(part), limit))
+    if part[0] not in _FIRST_CHARS:
+        _fail(name, 'the %s %s starts with %r; each part must start with a letter, a digit or "_"' % (kind, _quote(part), part[0]))
+    allowed = _PART_CHARS | frozenset(':') if kind == 'registry host' else _PART_CHARS
+    hint = ' (a registry host needs the full form host/namespace/model)' if two_parts else ''
+    for char in part:
+        if char == ':' and ':' not in allowed:
+            _fail(name, 'the %s %s contains ":"; ":" may appear only in the registry host (host:port) and before the tag%s'
+                  % (kind, _quote(part), hint))
+        if char not in allowed:  # pragma: no cover - the whole name was checked against a narrower set already
+            _fail(name, 'the %s %s contains %r' % (kind, _quote(part), char))
+    if kind == 'namespace' and '.' in part:
+        _fail(name, 'the namespace %s contains "."; namespaces may hold only letters, digits, "_" and "-"%s' % (_quote(part), hint))
+    if kind == 'registry host' and ':' in part:
+        host, _sep, port = part.partition(':')
+        if ':' in port or not _PORT_RE.match(port) or not host:
+            _fail(name, 'the registry host %s must be host or host:port with a numeric port' % _quote(part))
+
+
+def _normalise_registries(allowed_registries):
+    if allowed_registries is None:
+        return None
+    if isinstance(allowed_registries, str):
+        allowed_registries = [allowed_registries]
+    return frozenset(to_text(entry).strip().lower() for entry in allowed_registries if entry is not None and to_text(entry).strip())
+
+
+def validate_model_name(name, allowed_registries=DEFAULT_REGISTRIES):
+    """Check ``name`` against Ollama's model-name grammar and return it normalised as a :class:`ModelName`.
+
+    :param name: ``[host/][namespace/]model[:tag]``; a missing host, namespace or tag takes Ollama's default
+        (``registry.ollama.ai``, ``library``, ``latest``).
+    :param allowed_registries: registry hosts a name may point at, compared case-insensitively; list a host with
+        its port (``registry.lan:5000``) to allow that port. ``None`` allows any host (for parsing names that
+        Ollama itself listed).
+    :raises ModelNameError: the message names the value and the rule it broke. Nothing is sent anywhere.
+    """
+    if not isinstance(name, str):
+        raise ModelNameError('Invalid model name %s: a model name must be a string, not %s' % (_quote(name), type(name).__name__))
+    if not name or not name.strip():
+        _fail(name, 'the name is empty; expected %s' % _GRAMMAR)
+    if len(name) > MAX_NAME_LEN:
+        _fail(name[:60] + '...', 'the name is %d characters long; a model name has at most %d' % (len(name), MAX_NAME_LEN))
+    for pos, char in enumerate(name):
+        if char.isspace() or ord(char) < 32 or ord(char) == 127:
+            _fail(name, 'it contains whitespace or a control character (%r at position %d); model names never do' % (char, pos))
+    if '://' in name:
+        _fail(name, 'it carries a URL scheme; write %s without "http://" or "https://"' % _GRAMMAR)
+    if '@' in name:
+        _fail(name, 'digest references ("@sha256:...") are not accepted: /api/pull takes a name and tag; pin a tag and check the '
+                    'digest the module returns instead')
+    for pos, char in enumerate(name):
+        if char not in _NAME_CHARS:
+            _fail(name, 'it contains %r at position %d; a model name holds only letters, digits, "_", "-" and ".", with "/" between '
+                        'the parts of %s and ":" before the tag (or a registry port)' % (char, pos, _GRAMMAR))
+    if '..' in name:
+        _fail(name, 'it contains ".."; a model name is not a path')
+
+    rest, tag = name, None
+    if name.rfind(':') > name.rfind('/'):
+        rest, _sep, tag = name.rpartition(':')
+        if not tag:
+            _fail(name, 'it ends with ":" but names no tag; write %s for the default tag "%s", or %s'
+                  % (_quote(rest), DEFAULT_TAG, _quote(rest + ':<tag>')))
+    parts = rest.split('/')
+    if len(parts) > 3:
+        _fail(name, 'it has %d "/"-separated parts; at most 3 are allowed: %s' % (len(parts), _GRAMMAR))
+    if any(not part for part in parts):
+        _fail(name, 'it has an empty part (a leading, trailing or doubled "/"); expected %s' % _GRAMMAR)
+
+    host, namespace = DEFAULT_HOST, DEFAULT_NAMESPACE
+    if len(parts) == 3:
+        host, namespace, model = parts
+        _check_part(name, 'registry host', host, MAX_HOST_LEN)
+    elif len(parts) == 2:
+        namespace, model = parts
+    else:
+        model = parts[0]
+    if len(parts) > 1:
+        _check_part(name, 'namespace', namespace, MAX_PART_LEN, two_parts=len(parts) == 2)
+    _check_part(name, 'model', model, MAX_PART_LEN)
+    if tag is not None:
+        _check_part(name, 'tag', tag, MAX_PART_LEN)
+    else:
+        tag = DEFAULT_TAG
+
+    host = host.lower()
+    allowed = _normalise_registries(allowed_registries)
+    if allowed is not None and host not in allowed:
+        _fail(name, 'the registry host %s is not in allowed_registries (%s)' % (_quote(host), ', '.join(sorted(allowed)) or 'empty'))
+    return ModelName(host, namespace, model, tag)
+
+
+def model_key(name):
+    """The comparison key of a name Ollama listed (any registry); a name outside the grammar is compared as it is."""
+    if isinstance(name, ModelName):
+        return name.key
+    try:
+        return validate_model_name(name, allowed_registries=None).key
+    except ModelNameError:
+        return to_text(name).lower()
+
+
+def index_models(models):
+    """Map :attr:`ModelName.key` -> entry for the entries of an ``/api/tags`` (or ``/api/ps``) answer."""
+    index = {}
+    for entry in models or []:
+        if not isinstance(entry, dict):
+            continue
+        listed = entry.get('name') or entry.get('model')
+        if listed:
+            index[model_key(listed)] = entry
+    return index
+
+
+def format_bytes(size):
+    """``4683075271`` -> ``'4.7 GB'`` (decimal units, as ``ollama list`` prints them)."""
+    try:
+        size = float(size)
+    except (TypeError, ValueError):
+        return '?'
+    for unit in ('B', 'KB', 'MB', 'GB'):
+        if abs(size) < 1000:
+            return ('%d %s' if unit == 'B' else '%.1f %s') % (size, unit)
+        size /= 1000.0
+    return '%.1f TB' % size
+
+
+class PullProgress(object):
+    """Adds up the progress records of an ``/api/pull`` stream into one figure.
+
+    Ollama reports each layer as ``{"status": "pulling <digest>", "digest", "total", "completed"}``; ``completed``
+    is absent until the first bytes arrive, and layers appear one after another, so ``total`` grows as the pull
+    goes on.
+    """
+
+    def __init__(self):
+        self.layers = {}
+        self.status = ''
+
+    def update(self, record):
+        self.status = to_text(record.get('status') or self.status)
+        digest = record.get('digest')
+        if digest:
+            total = _as_int(record.get('total'))
+            completed = _as_int(record.get('completed'))
+            old_completed, old_total = self.layers.get(digest, (0, 0))
+            total = total if total is not None else old_total
+            completed = completed if completed is not None else old_completed
+            if total:
+                completed = min(completed, total)
+            self.layers[digest] = (completed, total)
+        return self
+
+    @property
+    def completed(self):
+        return sum(layer[0] for layer in self.layers.values())
+
+    @property
+    def total(self):
+        return sum(layer[1] for layer in self.layers.values())
+
+    @property
+    def percent(self):
+        """Whole percent of the bytes announced so far, or ``None`` before any layer announced its size."""
+        total = self.total
+        if not total:
+            return None
+        return int(100 * self.completed // total)
+
+    def as_dict(self):
+        return {'status': self.status, 'completed': self.completed, 'total': self.total, 'percent': self.percent}
+
+
+def _as_int(value):
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _snippet(text, limit=200):
+    text = ' '.join(to_text(text, errors='surrogate_or_replace').split())
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+class OllamaClient(object):
+    """A client for one Ollama server.
+
+    :param base_url: ``http(s)://host:port`` of the Ollama API (a path prefix behind a proxy is kept).
+    :param timeout: socket timeout in seconds for every request except a pull (see :meth:`pull`).
+    :param validate_certs: verify the TLS certificate of an ``https`` URL.
+    :param headers: extra headers sent with every request (an auth proxy's token, say); never put into messages.
+    """
+
+    def __init__(self, base_url=DEFAULT_URL, timeout=DEFAULT_TIMEOUT, validate_certs=True, headers=None):
+        base_url = to_text(base_url or '').strip()
+        if not re.match(r'^https?://[^/\s]+', base_url):
+            raise OllamaError('The Ollama URL %s must start with http:// or https:// and name a host' % _quote(base_url), url=base_url)
+        self.base_url = base_url.rstrip('/')
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.headers = dict(headers or {})
+        # Every request this client sent, as (method, path): callers and tests use it to count round trips.
+        self.calls = []
+
+    # -- plumbing ------------------------------------------------------------------------------------------------
+
+    def _kwargs(self, timeout=None):
+        return {'headers': self.headers, 'timeout': timeout or self.timeout, 'validate_certs': self.validate_certs}
+
+    def _error(self, exc, method, path, midstream=False):
+        """Turn a RequestError into an OllamaError whose message names the URL and the path."""
+        if exc.status is None:
+            if midstream:
+                msg = 'Lost the connection to Ollama at %s during %s %s: %s' % (self.base_url, method, path, exc.reason)
+            else:
+                msg = 'Could not connect to Ollama at %s: %s (%s %s)' % (self.base_url, exc.reason, method, path)
+            return OllamaError(msg, status=None, url=exc.url)
+        detail = exc.server_message()
+        detail = _snippet(detail) if detail else status_text(exc.status)
+        if exc.status in (401, 403, 407):
+            detail += ' (check the headers option: an auth proxy in front of Ollama refused the request)'
+        return OllamaError('Ollama at %s answered %s for %s: %s' % (self.base_url, exc.status, path, detail), status=exc.status, url=exc.url)
+
+    def _json(self, method, path, payload=None, missing_ok=False, timeout=None):
+        self.calls.append((method, path))
+        try:
+            return request_json(method, join_url(self.base_url, path), payload=payload, **self._kwargs(timeout))
+        except RequestError as exc:
+            if missing_ok and exc.status == 404:
+                return None
+            raise self._error(exc, method, path)
+
+    def _stream(self, method, path, payload, timeout=None):
+        """Yield the decoded JSON objects of an NDJSON answer; an ``{"error": ...}`` line raises OllamaError."""
+        self.calls.append((method, path))
+        lines = iter_lines(method, join_url(self.base_url, path), payload=payload, **self._kwargs(timeout))
+        started = False
+        try:
+            for line in lines:
+                started = True
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict):
+                    raise OllamaError('Ollama at %s sent a line that is not a JSON object during %s %s: %s (is something else, a proxy or a '
+                                      'login page, answering in its place?)' % (self.base_url, method, path, _quote(_snippet(line, 120))),
+                                      status=200, url=join_url(self.base_url, path))
+                if record.get('error'):
+                    raise OllamaError('Ollama at %s reported an error during %s %s: %s' % (self.base_url, method, path, to_text(record['error'])),
+                                      status=200, url=join_url(self.base_url, path))
+                yield record
+        except RequestError as exc:
+            raise self._error(exc, method, path, midstream=started)
+        finally:
+            lines.close()
+
+    @staticmethod
+    def _name(name):
+        if isinstance(name, ModelName):
+            return name.short
+        return to_text(name)
+
+    # -- endpoints -----------------------------------------------------------------------------------------------
+
+    def version(self):
+        """``GET /api/version`` -> the server's version string."""
+        data = self._json('GET', '/api/version')
+        if not isinstance(data, dict) or 'version' not in data:
+            raise OllamaError('Ollama at %s answered /api/version without a version: %s' % (self.base_url, _snippet(json.dumps(data))),
+                              url=join_url(self.base_url, '/api/version'))
+        return to_text(data['version'])
+
+    def _model_list(self, path):
+        data = self._json('GET', path)
+        models = data.get('models') if isinstance(data, dict) else None
+        if models is None and isinstance(data, dict) and 'models' in data:
+            return []  # Ollama sends "models": null on some versions when nothing is installed
+        if not isinstance(models, list):
+            raise OllamaError('Ollama at %s answered %s with something that is not a model list: %s'
+                              % (self.base_url, path, _snippet(json.dumps(data))), url=join_url(self.base_url, path))
+        return models
+
+    def tags(self):
+        """``GET /api/tags`` -> the installed models, as Ollama lists them (``name``, ``digest``, ``size``, ...)."""
+        return self._model_list('/api/tags')
+
+    def ps(self):
+        """``GET /api/ps`` -> the models loaded in memory now."""
+        return self._model_list('/api/ps')
+
+    def find(self, name):
+        """The ``/api/tags`` entry of ``name`` (a str, any registry, or a ModelName), or ``None``. One request."""
+        key = model_key(name)
+        return index_models(self.tags()).get(key)
+
+    def show(self, name):
+        """``POST /api/show`` -> the model's details, or ``None`` when Ollama does not have it (404)."""
+        return self._json('POST', '/api/show', {'model': self._name(name)}, missing_ok=True)
+
+    def delete(self, name):
+        """``DELETE /api/delete`` -> ``True`` when removed, ``False`` when Ollama did not have it (404)."""
+        self.calls.append(('DELETE', '/api/delete'))
+        try:
+            request_json('DELETE', join_url(self.base_url, '/api/delete'), payload={'model': self._name(name)}, **self._kwargs())
+        except RequestError as exc:
+            if exc.status == 404:
+                return False
+            raise self._error(exc, 'DELETE', '/api/delete')
+        return True
+
+    def pull(self, name, insecure=False, on_progress=None, timeout=None, resolve=True):
+        """``POST /api/pull`` and follow its NDJSON progress stream line by line until ``success``.
+
+        :param on_progress: called with each progress record (a dict) as it arrives.
+        :param timeout: seconds the whole pull may take, also the longest silence allowed between two records
+            (Ollama is silent while it verifies a large layer); default :data:`DEFAULT_PULL_TIMEOUT`.
+        :param resolve: look the model up in ``/api/tags`` afterwards (one more request) to report its digest and
+            size; with ``False`` they are ``None`` (a caller pulling many models lists them once at the end).
+        :returns: ``{'name', 'digest', 'size', 'duration'}``, ``duration`` in seconds.
+        :raises OllamaError: on an ``{"error": ...}`` record (Ollama keeps HTTP 200 mid-stream), a line that is not
+            JSON, a stream that ends without ``success``, a lost connection, or the time limit.
+        """
+        timeout = timeout or DEFAULT_PULL_TIMEOUT
+        shown = self._name(name)
+        payload = {'model': shown, 'stream': True}
+        if insecure:
+            payload['insecure'] = True
+        start = time.monotonic()
+        last = None
+        success = False
+        records = self._stream('POST', '/api/pull', payload, timeout=timeout)
+        try:
+            for record in records:
+                last = record
+                if on_progress is not None:
+                    on_progress(record)
+                if record.get('status') == 'success':
+                    success = True
+                    break
+                if time.monotonic() - start > timeout:
+                    raise OllamaError('The pull of %s from Ollama at %s did not finish within %s seconds (last status: %s)'
+                                      % (_quote(shown), self.base_url, timeout, _quote(record.get('status', ''))),
+                                      url=join_url(self.base_url, '/api/pull'))
+        finally:
+            records.close()
+        duration = time.monotonic() - start
+        if not success:
+            raise OllamaError('The pull stream of %s from Ollama at %s ended before "success" (last status: %s): the pull is incomplete'
+                              % (_quote(shown), self.base_url, _quote((last or {}).get('status', 'nothing received'))),
+                              status=200, url=join_url(self.base_url, '/api/pull'))
+        result = {'name': shown, 'digest': None, 'size': None, 'duration': duration}
+        if resolve:
+            entry = self.find(name)
+            if entry is None:
+                raise OllamaError('Ollama at %s reported success pulling %s but /api/tags does not list it' % (self.base_url, _quote(shown)),
+                                  url=join_url(self.base_url, '/api/tags'))
+            result['digest'] = entry.get('digest')
+            result['size'] = entry.get('size')
+        return result
+
+    def generate(self, model, prompt, options=None, stream=False, keep_alive=None):
+        """``POST /api/generate`` -> the generated text (the streamed chunks joined when ``stream=True``)."""
+        payload = {'model': self._name(model), 'prompt': prompt, 'stream': bool(stream)}
+        if options:
+            payload['options'] = options
+        if keep_alive is not None:
+            payload['keep_alive'] = keep_alive
+        if not stream:
+            data = self._json('POST', '/api/generate', payload)
+            if not isinstance(data, dict) or 'response' not in data:
+                raise OllamaError('Ollama at %s answered /api/generate without a response: %s' % (self.base_url, _snippet(json.dumps(data))),
+                                  url=join_url(self.base_url, '/api/generate'))
+            return to_text(data['response'])
+        chunks = []
+        done = False
+        records = self._stream('POST', '/api/generate', payload)
+        try:
+            for record in records:
+                chunks.append(to_text(record.get('response') or ''))
+                if record.get('done'):
+                    done = True
+                    break
+        finally:
+            records.close()
+        if not done:
+            raise OllamaError('The /api/generate stream from Ollama at %s ended before "done": the answer is incomplete' % self.base_url,
+                              status=200, url=join_url(self.base_url, '/api/generate'))
+        return ''.join(chunks)

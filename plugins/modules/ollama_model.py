@@ -1,0 +1,476 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: selfhosted.ai_coding contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ollama_model
+short_description: Pull, update or remove models on an Ollama server
+version_added: 0.1.0
+description:
+  - Makes sure models are installed (pulled), up to date, or absent on an Ollama server, through its REST API.
+  - Every name is checked against Ollama's model-name grammar and O(allowed_registries) before any request is sent.
+  - Idempotent through C(GET /api/tags); a run where nothing changes sends exactly one request, whether one model or
+    a list of models in O(names) is declared.
+  - While a pull runs, the action plugin of this module prints its progress on the controller (percent and size).
+    It runs the pull as an C(async) job and polls it, so it needs a connection that can run C(async) tasks (ssh,
+    local, ...). With the community.docker connections an C(async) start only returns when the job has ended, so the
+    result is the same but no progress lines appear. In check mode, with O(state=absent), when nothing needs
+    pulling, or when the task sets C(async) itself, the module runs as usual and prints nothing extra.
+author:
+  - selfhosted.ai_coding maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - selfhosted.ai_coding.ollama
+attributes:
+  action:
+    description: Has an action plugin that shows the progress of long pulls on the controller.
+    support: full
+  action_group:
+    description: Use C(group/selfhosted.ai_coding.ollama) in C(module_defaults) to set O(url) and the other connection options once.
+    support: full
+    membership:
+      - selfhosted.ai_coding.ollama
+  async:
+    description: Supports the C(async) keyword (progress lines are then not shown).
+    support: full
+  check_mode:
+    description: Predicts C(changed) without pulling or removing anything (one C(GET /api/tags) request).
+    support: full
+    details:
+      - With O(state=latest) and an installed model the module cannot know whether the registry holds a newer
+        digest without pulling, so it predicts a change.
+  diff_mode:
+    description: Returns the name, state and digest of each model before and after.
+    support: full
+  idempotent:
+    description: A second run with the same options reports no change (except O(state=latest) in check mode).
+    support: full
+options:
+  name:
+    description:
+      - One model, C([host/][namespace/]model[:tag]), for example V(qwen2.5-coder:7b), V(library/llama3.2),
+        V(registry.ollama.ai/library/llama3.2:1b) or V(hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M).
+      - A missing host is V(registry.ollama.ai), a missing namespace V(library), a missing tag V(latest).
+      - Each part is 1 to 80 characters (the host up to 350), starts with a letter, digit or V(_) and holds only
+        letters, digits, V(_), V(-) and V(.); a namespace holds no V(.); V(:) appears only as C(host:port) and
+        before the tag. Also refused, stricter than Ollama itself - V(..), digest references (C(model@sha256:...)),
+        URL schemes and names of 4 or more parts.
+      - Mutually exclusive with O(names); one of them is required.
+    type: str
+  names:
+    description:
+      - Several models, each as in O(name), managed by one task with one C(GET /api/tags) request when nothing
+        needs to change (a loop over O(name) sends one request per model).
+      - Duplicates (after normalisation) are managed once.
+    type: list
+    elements: str
+  state:
+    description:
+      - V(present) pulls a model that is not installed and leaves an installed one alone.
+      - V(latest) pulls every time and reports a change only when the model's digest changed (or it was missing).
+      - V(absent) removes an installed model.
+    type: str
+    choices: [present, absent, latest]
+    default: present
+  pull_timeout:
+    description:
+      - Seconds one pull may take, from the request to Ollama's C(success) record. It is also the longest silence
+        allowed in the pull's progress stream (Ollama sends nothing while it verifies a large layer).
+      - O(timeout) applies to every other request.
+    type: int
+    default: 3600
+  insecure:
+    description:
+      - Let Ollama pull from a registry over plain HTTP or with an unverified certificate (Ollama's C(insecure) flag).
+    type: bool
+    default: false
+  allowed_registries:
+    description:
+      - Registry hosts that model names may point at, compared case-insensitively. List C(host:port) to allow a
+        registry on a port.
+      - A name whose host is not listed is refused before any request.
+    type: list
+    elements: str
+    default: [registry.ollama.ai]
+  _progress_file:
+    description:
+      - Internal, set by the action plugin; do not set it in a playbook.
+      - File the module replaces with its latest pull progress (one JSON object) for the controller to show.
+    type: path
+  _probe:
+    description:
+      - Internal, set by the action plugin; do not set it in a playbook.
+      - When a pull would be needed, return C(probe.needs_pull) instead of pulling, so the action plugin can run the
+        pull asynchronously and show its progress. When nothing needs pulling, the run is complete as usual.
+    type: bool
+    default: false
+notes:
+  - Ollama has no authentication of its own; keep O(url) on loopback or behind an authenticating proxy (see O(headers)).
+  - The returned RV(digest) is the manifest digest that C(GET /api/tags) and C(ollama list) show.
+seealso:
+  - module: selfhosted.ai_coding.service_health
+    description: Check that Ollama and the other services of the platform answer.
+  - name: Ollama API
+    description: The REST API this module uses (C(/api/tags), C(/api/pull), C(/api/delete)).
+    link: https://github.com/ollama/ollama/blob/main/docs/api.md
+  - name: Ollama model library
+    description: The models that the default registry serves.
+    link: https://ollama.com/library
+"""
+
+EXAMPLES = r"""
+- name: Install a coding model
+  selfhosted.ai_coding.ollama_model:
+    name: qwen2.5-coder:7b
+
+- name: Install the declared models with one API request when all are present
+  selfhosted.ai_coding.ollama_model:
+    names:
+      - qwen2.5-coder:7b
+      - deepseek-coder-v2:16b
+    pull_timeout: 7200
+
+- name: Keep a model at the newest digest of its tag
+  selfhosted.ai_coding.ollama_model:
+    name: llama3.2:1b
+    state: latest
+  register: llama
+
+- name: Pull from a private registry on a port (named in allowed_registries)
+  selfhosted.ai_coding.ollama_model:
+    name: registry.lan:5000/team/coder:v3
+    allowed_registries:
+      - registry.ollama.ai
+      - registry.lan:5000
+
+- name: Remove a model through an authenticating reverse proxy
+  selfhosted.ai_coding.ollama_model:
+    name: codellama:7b
+    state: absent
+    url: https://ollama.example.org
+    headers:
+      Authorization: "Bearer {{ ollama_proxy_token }}"
+
+- name: Set the URL once for every Ollama task of a block
+  module_defaults:
+    group/selfhosted.ai_coding.ollama:
+      url: http://127.0.0.1:11434
+      timeout: 60
+  block:
+    - name: Install the embedding model
+      selfhosted.ai_coding.ollama_model:
+        name: nomic-embed-text
+"""
+
+RETURN = r"""
+name:
+  description: The model's name as Ollama shows it in C(/api/tags) (C(model:tag) for library models).
+  returned: when O(name) is given
+  type: str
+  sample: qwen2.5-coder:7b
+full_name:
+  description: The model's fully qualified name.
+  returned: when O(name) is given
+  type: str
+  sample: registry.ollama.ai/library/qwen2.5-coder:7b
+digest:
+  description:
+    - The manifest digest of the installed model after the run; empty when the model is absent, or when check mode
+      predicts a pull.
+  returned: when O(name) is given
+  type: str
+  sample: dae161e27b0e90dd1856c8bb3209201fd6736d8eb66298e75ed87571486f4364
+size:
+  description: Size of the installed model in bytes after the run; V(0) when it is absent.
+  returned: when O(name) is given
+  type: int
+  sample: 4683087332
+duration:
+  description: Seconds spent pulling (all pulls together for O(names)); V(0) when nothing was pulled.
+  returned: always
+  type: float
+  sample: 93.412
+models:
+  description: One entry per declared model, in the order declared.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name as Ollama shows it.
+      type: str
+      returned: always
+      sample: qwen2.5-coder:7b
+    full_name:
+      description: Fully qualified name.
+      type: str
+      returned: always
+      sample: registry.ollama.ai/library/qwen2.5-coder:7b
+    state:
+      description: V(present) or V(absent), after the run (predicted in check mode).
+      type: str
+      returned: always
+      sample: present
+    changed:
+      description: Whether this model was (or in check mode would be) pulled to a new digest or removed.
+      type: bool
+      returned: always
+      sample: true
+    digest:
+      description: Manifest digest after the run, empty when absent or unknown.
+      type: str
+      returned: always
+      sample: dae161e27b0e90dd1856c8bb3209201fd6736d8eb66298e75ed87571486f4364
+    size:
+      description: Size in bytes after the run, V(0) when absent or unknown.
+      type: int
+      returned: always
+      sample: 4683087332
+    duration:
+      description: Seconds this model's pull took, V(0) without a pull.
+      type: float
+      returned: always
+      sample: 93.412
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import (
+    DEFAULT_PULL_TIMEOUT,
+    DEFAULT_REGISTRIES,
+    DEFAULT_URL,
+    ModelNameError,
+    OllamaClient,
+    OllamaError,
+    PullProgress,
+    index_models,
+    validate_model_name,
+)
+
+# Shown in diff mode for a digest that only a pull would reveal.
+UNKNOWN_DIGEST = '(unknown until pulled)'
+
+
+class ProgressWriter(object):
+    """Writes the latest pull progress as one JSON object to a file the action plugin reads (best effort).
+
+    A record is written only when what the controller shows changes (model, status, whole percent, total), so a
+    stream of byte counts costs at most about a hundred small writes per layer, and the file always holds the
+    latest figure even when Ollama then goes quiet. The file is replaced atomically, so a reader never sees half a
+    record. Any error turns the writer off: progress display must never fail a pull.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self._last_shown = None
+
+    def write(self, record, force=False):
+        if not self.path:
+            return
+        shown = (record.get('model'), record.get('status'), record.get('percent'), record.get('total'), record.get('done'))
+        if not force and shown == self._last_shown:
+            return
+        try:
+            parent = os.path.dirname(self.path)
+            if parent and not os.path.isdir(parent):
+                os.makedirs(parent, 0o700)
+            tmp = self.path + '.tmp'
+            with open(tmp, 'w') as handle:
+                json.dump(record, handle)
+            os.replace(tmp, self.path)
+        except (OSError, TypeError, ValueError):
+            self.path = None
+            return
+        self._last_shown = shown
+
+
+class OptionError(ValueError):
+    """An option value the argument spec cannot check."""
+
+
+class OllamaModel(object):
+    """Decides and applies the changes for the declared models; one ``/api/tags`` request when nothing changes."""
+
+    def __init__(self, module, client=None):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.state = self.params['state']
+        self.check_mode = module.check_mode
+        self.progress = ProgressWriter(self.params.get('_progress_file'))
+        # Models already pulled or removed by this run, reported when a later one fails.
+        self.done = []
+
+    def execute(self):
+        """Check the options and every name, then talk to Ollama; returns the module result."""
+        for option in ('timeout', 'pull_timeout'):
+            if self.params[option] <= 0:
+                raise OptionError('%s must be a positive number of seconds, got %d' % (option, self.params[option]))
+        models = self.declared()
+        if not models:
+            return {'changed': False, 'models': [], 'duration': 0.0}
+        if self.client is None:
+            self.client = OllamaClient(self.params['url'], timeout=self.params['timeout'], validate_certs=self.params['validate_certs'],
+                                       headers=self.params['headers'])
+        return self.run(models)
+
+    def declared(self):
+        """Validate every declared name before any request; duplicates (after normalisation) are dropped."""
+        raw = [self.params['name']] if self.params.get('name') is not None else list(self.params.get('names') or [])
+        seen, models = set(), []
+        for name in raw:
+            model = validate_model_name(name, allowed_registries=self.params['allowed_registries'])
+            if model.key not in seen:
+                seen.add(model.key)
+                models.append(model)
+        return models
+
+    @staticmethod
+    def _entry(model, state, digest='', size=0, changed=False, duration=0.0):
+        return {
+            'name': model.short,
+            'full_name': model.full,
+            'state': state,
+            'changed': changed,
+            'digest': digest or '',
+            'size': int(size or 0),
+            'duration': round(duration, 3),
+        }
+
+    def run(self, models):
+        before = index_models(self.client.tags())
+        if self.state == 'absent':
+            results = [self._remove(model, before.get(model.key)) for model in models]
+        else:
+            if self.params.get('_probe') and not self.check_mode:
+                missing = [model.short for model in models if self.state == 'latest' or model.key not in before]
+                if missing:
+                    # The action plugin asked first: a pull is due, so it will run the module again asynchronously.
+                    return {'changed': False, 'probe': {'needs_pull': missing}}
+            results = self._install(models, before)
+        return self._result(models, before, results)
+
+    def _remove(self, model, installed):
+        if installed is None:
+            return self._entry(model, 'absent')
+        changed = True if self.check_mode else self.client.delete(model)
+        if changed and not self.check_mode:
+            self.done.append(model.short)
+        return self._entry(model, 'absent', changed=changed)
+
+    def _install(self, models, before):
+        to_pull = [model for model in models if self.state == 'latest' or model.key not in before]
+        pull_keys = set(model.key for model in to_pull)
+        durations = {}
+        if to_pull and not self.check_mode:
+            for position, model in enumerate(to_pull, start=1):
+                durations[model.key] = self._pull(model, position, len(to_pull))
+                self.done.append(model.short)
+            self.progress.write({'done': True}, force=True)
+            after = index_models(self.client.tags())
+        else:
+            after = before
+
+        results = []
+        for model in models:
+            old, new = before.get(model.key), after.get(model.key)
+            pulled = model.key in durations
+            if self.check_mode and model.key in pull_keys:
+                # A missing model would be pulled; an installed one under state=latest may move to a new digest.
+                digest = (old or {}).get('digest', '')
+                results.append(self._entry(model, 'present', digest=digest, size=(old or {}).get('size'), changed=True))
+                continue
+            if new is None:
+                raise OllamaError('Ollama at %s reported success pulling %r but /api/tags does not list it' % (self.client.base_url, model.short),
+                                  url=self.client.base_url + '/api/tags')
+            changed = old is None or (pulled and old.get('digest') != new.get('digest'))
+            results.append(self._entry(model, 'present', digest=new.get('digest'), size=new.get('size'), changed=changed,
+                                       duration=durations.get(model.key, 0.0)))
+        return results
+
+    def _pull(self, model, position, count):
+        tally = PullProgress()
+
+        def on_progress(record):
+            tally.update(record)
+            report = tally.as_dict()
+            report.update({'model': model.short, 'position': position, 'count': count})
+            self.progress.write(report)
+
+        self.progress.write({'model': model.short, 'position': position, 'count': count, 'status': 'starting', 'percent': None}, force=True)
+        pulled = self.client.pull(model, insecure=self.params['insecure'], on_progress=on_progress,
+                                  timeout=self.params['pull_timeout'], resolve=False)
+        return pulled['duration']
+
+    def _result(self, models, before, results):
+        changed = any(entry['changed'] for entry in results)
+        result = {
+            'changed': changed,
+            'models': results,
+            'duration': round(sum(entry['duration'] for entry in results), 3),
+        }
+        if self.params.get('name') is not None:
+            single = results[0]
+            result.update({key: single[key] for key in ('name', 'full_name', 'digest', 'size')})
+        if self.module._diff:
+            result['diff'] = self._diff(models, before, results)
+        return result
+
+    def _diff(self, models, before, results):
+        old_states, new_states = [], []
+        for model, entry in zip(models, results):
+            installed = before.get(model.key)
+            old_states.append({'name': model.short, 'state': 'present' if installed else 'absent',
+                               'digest': (installed or {}).get('digest', '')})
+            digest = entry['digest']
+            if self.check_mode and entry['changed'] and entry['state'] == 'present':
+                digest = UNKNOWN_DIGEST
+            new_states.append({'name': model.short, 'state': entry['state'], 'digest': digest})
+        if self.params.get('name') is not None:
+            return {'before': old_states[0], 'after': new_states[0]}
+        return {'before': {'models': old_states}, 'after': {'models': new_states}}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str'),
+            names=dict(type='list', elements='str'),
+            state=dict(type='str', default='present', choices=['present', 'absent', 'latest']),
+            url=dict(type='str', default=DEFAULT_URL),
+            timeout=dict(type='int', default=30),
+            pull_timeout=dict(type='int', default=DEFAULT_PULL_TIMEOUT),
+            validate_certs=dict(type='bool', default=True),
+            headers=dict(type='dict', no_log=True),
+            insecure=dict(type='bool', default=False),
+            allowed_registries=dict(type='list', elements='str', default=list(DEFAULT_REGISTRIES)),
+            # Internal, set by the action plugin (not for playbooks): where it reads the pull progress, and a
+            # first synchronous run that stops before pulling anything.
+            _progress_file=dict(type='path'),
+            _probe=dict(type='bool', default=False),
+        ),
+        mutually_exclusive=[('name', 'names')],
+        required_one_of=[('name', 'names')],
+        supports_check_mode=True,
+    )
+    manager = OllamaModel(module)
+    try:
+        result = manager.execute()
+    except (ModelNameError, OptionError) as exc:
+        module.fail_json(msg=str(exc))
+    except OllamaError as exc:
+        msg = exc.msg
+        if manager.done:
+            msg += ' (already %s by this run: %s)' % ('removed' if manager.state == 'absent' else 'pulled', ', '.join(manager.done))
+        module.fail_json(msg=msg, status=exc.status, url=exc.url, changed=bool(manager.done), done=manager.done)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

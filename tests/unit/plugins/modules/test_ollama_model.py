@@ -1,0 +1,413 @@
+# Unit tests for plugins/modules/ollama_model.py, against a real local HTTP server (tests/fixtures/canned_http.py).
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.selfhosted.ai_coding.plugins.modules import ollama_model
+from ollama_model_names import BAD_NAMES, GOOD_NAMES
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def module_exits(monkeypatch):
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        kwargs['_no_log_values'] = set(self.no_log_values)
+        raise ExitJson(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.update(msg=msg, failed=True)
+        raise FailJson(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+def run_module(args, check=False, diff=False):
+    args = dict(args)
+    if check:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    with patch_module_args(args):
+        with pytest.raises((ExitJson, FailJson)) as caught:
+            ollama_model.main()
+    return caught.value.args[0]
+
+
+def tags(*models):
+    return {'models': [{'name': name, 'model': name, 'digest': digest, 'size': size} for name, digest, size in models]}
+
+
+def pull_ok(total=1000):
+    return [{'status': 'pulling manifest'},
+            {'status': 'pulling aaa', 'digest': 'sha256:aaa', 'total': total},
+            {'status': 'pulling aaa', 'digest': 'sha256:aaa', 'total': total, 'completed': total // 2},
+            {'status': 'pulling aaa', 'digest': 'sha256:aaa', 'total': total, 'completed': total},
+            {'status': 'verifying sha256 digest'}, {'status': 'writing manifest'}, {'status': 'success'}]
+
+
+@pytest.fixture
+def srv(canned_server):
+    canned_server.route('GET', '/api/tags', canned_server.json(tags(('qwen2.5-coder:7b', 'd7b', 4683087332), ('bench/m01:latest', 'd01', 100))))
+    return canned_server
+
+
+def calls(server):
+    return [(r.method, r.path) for r in server.requests]
+
+
+# -- validation before any request -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def srv_untouched(canned_server):
+    """A server none of the bad-name cases may reach."""
+    canned_server.route('GET', '/api/tags', canned_server.json(tags()))
+    return canned_server
+
+
+@pytest.mark.parametrize('name, rule', BAD_NAMES, ids=[repr(n[0])[:40] for n in BAD_NAMES])
+@pytest.mark.parametrize('state', ['present', 'absent', 'latest'])
+def test_bad_names_fail_before_any_request(srv_untouched, name, rule, state):
+    srv = srv_untouched
+    result = run_module({'name': name, 'state': state, 'url': srv.url})
+    assert result['failed'] is True
+    if '\x00' in name and 'embedded null character' in result['msg']:
+        # AnsibleModule itself refuses a NUL while logging its arguments to syslog, before our code runs.
+        assert srv.count() == 0
+        return
+    assert result['msg'].startswith('Invalid model name ')
+    assert rule in result['msg']
+    assert srv.count() == 0
+
+
+def test_one_bad_name_in_a_list_stops_everything(srv):
+    result = run_module({'names': ['qwen2.5-coder:7b', 'new:1b', 'evil.example/x/y'], 'url': srv.url})
+    assert result['failed'] is True
+    assert "'evil.example/x/y'" in result['msg'] and 'not in allowed_registries' in result['msg']
+    assert srv.count() == 0
+
+
+@pytest.mark.parametrize('name, allowed, full, short', GOOD_NAMES, ids=[g[0][:40] for g in GOOD_NAMES])
+def test_good_names_check_mode_reports_normalised_names(srv, name, allowed, full, short):
+    args = {'name': name, 'url': srv.url}
+    if allowed is not None:
+        args['allowed_registries'] = allowed
+    result = run_module(args, check=True)
+    assert (result['name'], result['full_name']) == (short, full)
+    assert srv.count() == 1
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'name': 'm', 'names': ['m']}, 'mutually exclusive'),
+    ({}, 'one of the following is required'),
+    ({'name': 'm', 'timeout': 0}, 'timeout must be a positive number of seconds, got 0'),
+    ({'name': 'm', 'pull_timeout': -5}, 'pull_timeout must be a positive number of seconds, got -5'),
+    ({'name': 'm', 'url': 'ollama:11434'}, "The Ollama URL 'ollama:11434' must start with http:// or https://"),
+])
+def test_argument_errors(srv, args, message):
+    args.setdefault('url', srv.url)
+    result = run_module(args)
+    assert result['failed'] is True
+    assert message in result['msg']
+    assert srv.count() == 0
+
+
+# -- no-op runs: exactly one request ---------------------------------------------------------------------------------------
+
+def test_present_noop_is_one_request(srv):
+    result = run_module({'name': 'qwen2.5-coder:7b', 'url': srv.url}, diff=True)
+    assert result['changed'] is False
+    assert (result['name'], result['digest'], result['size'], result['duration']) == ('qwen2.5-coder:7b', 'd7b', 4683087332, 0.0)
+    assert result['diff'] == {'before': {'name': 'qwen2.5-coder:7b', 'state': 'present', 'digest': 'd7b'},
+                              'after': {'name': 'qwen2.5-coder:7b', 'state': 'present', 'digest': 'd7b'}}
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_twenty_declared_models_noop_is_one_request(canned_server):
+    installed = [('bench/m%02d:latest' % i, 'digest%02d' % i, i) for i in range(1, 21)]
+    canned_server.route('GET', '/api/tags', canned_server.json(tags(*installed)))
+    result = run_module({'names': ['bench/m%02d' % i for i in range(1, 21)], 'url': canned_server.url})
+    assert result['changed'] is False
+    assert [m['digest'] for m in result['models']] == ['digest%02d' % i for i in range(1, 21)]
+    assert 'name' not in result and 'digest' not in result
+    assert calls(canned_server) == [('GET', '/api/tags')]
+
+
+def test_absent_noop_is_one_request(srv):
+    result = run_module({'name': 'gone:1b', 'state': 'absent', 'url': srv.url})
+    assert result['changed'] is False
+    assert (result['digest'], result['size']) == ('', 0)
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_empty_names_sends_nothing(srv):
+    result = run_module({'names': [], 'url': srv.url})
+    assert (result['changed'], result['models']) == (False, [])
+    assert srv.count() == 0
+
+
+def test_duplicate_spellings_are_managed_once(srv):
+    result = run_module({'names': ['qwen2.5-coder:7b', 'library/qwen2.5-coder:7b', 'registry.ollama.ai/library/Qwen2.5-Coder:7b'], 'url': srv.url})
+    assert [m['name'] for m in result['models']] == ['qwen2.5-coder:7b']
+    assert srv.count() == 1
+
+
+# -- present -----------------------------------------------------------------------------------------------------------
+
+def test_present_pulls_a_missing_model(srv):
+    srv.route('GET', '/api/tags', srv.json(tags()), srv.json(tags(('new:1b', 'dnew', 1234))))
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()))
+    result = run_module({'name': 'new:1b', 'url': srv.url, 'insecure': True, 'headers': {'Authorization': 'Bearer tok'}}, diff=True)
+    assert result['changed'] is True
+    assert (result['name'], result['digest'], result['size']) == ('new:1b', 'dnew', 1234)
+    assert isinstance(result['duration'], float) and result['duration'] == result['models'][0]['duration']
+    assert result['diff'] == {'before': {'name': 'new:1b', 'state': 'absent', 'digest': ''},
+                              'after': {'name': 'new:1b', 'state': 'present', 'digest': 'dnew'}}
+    assert calls(srv) == [('GET', '/api/tags'), ('POST', '/api/pull'), ('GET', '/api/tags')]
+    assert srv.matching('POST', '/api/pull')[0].json == {'model': 'new:1b', 'stream': True, 'insecure': True}
+    assert all(r.headers.get('Authorization') == 'Bearer tok' for r in srv.requests)
+    assert 'Bearer tok' in result['_no_log_values']
+
+
+def test_names_pull_only_the_missing_ones_then_list_once(srv):
+    srv.route('GET', '/api/tags', srv.json(tags(('qwen2.5-coder:7b', 'd7b', 1))),
+              srv.json(tags(('qwen2.5-coder:7b', 'd7b', 1), ('a:1', 'da', 2), ('b:1', 'db', 3))))
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()))
+    result = run_module({'names': ['a:1', 'qwen2.5-coder:7b', 'b:1'], 'url': srv.url}, diff=True)
+    assert result['changed'] is True
+    expected = [('a:1', True, 'da'), ('qwen2.5-coder:7b', False, 'd7b'), ('b:1', True, 'db')]
+    assert [(m['name'], m['changed'], m['digest']) for m in result['models']] == expected
+    assert [r.json['model'] for r in srv.matching('POST', '/api/pull')] == ['a:1', 'b:1']
+    assert calls(srv) == [('GET', '/api/tags'), ('POST', '/api/pull'), ('POST', '/api/pull'), ('GET', '/api/tags')]
+    assert result['diff']['before']['models'][0] == {'name': 'a:1', 'state': 'absent', 'digest': ''}
+    assert result['diff']['after']['models'][2] == {'name': 'b:1', 'state': 'present', 'digest': 'db'}
+
+
+def test_present_check_mode_predicts_without_pulling(srv):
+    result = run_module({'name': 'new:1b', 'url': srv.url}, check=True, diff=True)
+    assert result['changed'] is True
+    assert result['digest'] == ''
+    assert result['diff'] == {'before': {'name': 'new:1b', 'state': 'absent', 'digest': ''},
+                              'after': {'name': 'new:1b', 'state': 'present', 'digest': ollama_model.UNKNOWN_DIGEST}}
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_present_check_mode_on_installed_model_is_no_change(srv):
+    result = run_module({'name': 'bench/m01', 'url': srv.url}, check=True)
+    assert result['changed'] is False
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_pull_error_fails_naming_the_url(srv):
+    srv.route('POST', '/api/pull', srv.ndjson([{'status': 'pulling manifest'}, {'error': 'pull model manifest: file does not exist'}]))
+    result = run_module({'name': 'nope:1', 'url': srv.url})
+    assert result['failed'] is True
+    assert result['msg'] == 'Ollama at %s reported an error during POST /api/pull: pull model manifest: file does not exist' % srv.url
+    assert (result['status'], result['url']) == (200, srv.url + '/api/pull')
+
+
+def test_failure_after_a_pull_says_what_was_already_pulled(srv):
+    srv.route('GET', '/api/tags', srv.json(tags()))
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()), srv.ndjson([{'status': 'pulling manifest'}, {'error': 'disk full'}]))
+    result = run_module({'names': ['a:1', 'b:1'], 'url': srv.url})
+    assert result['failed'] is True
+    assert result['msg'] == 'Ollama at %s reported an error during POST /api/pull: disk full (already pulled by this run: a:1)' % srv.url
+    assert (result['changed'], result['done']) == (True, ['a:1'])
+
+
+def test_truncated_pull_fails(srv):
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()[:-1]))
+    result = run_module({'name': 'new:1b', 'url': srv.url})
+    assert result['failed'] is True
+    assert 'ended before "success"' in result['msg']
+    assert srv.count('GET', '/api/tags') == 1
+
+
+def test_pull_reported_but_not_listed_fails(srv):
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()))
+    result = run_module({'name': 'ghost:1', 'url': srv.url})
+    assert result['failed'] is True
+    assert "reported success pulling 'ghost:1' but /api/tags does not list it" in result['msg']
+
+
+def test_unreachable_server_fails_naming_the_url(closed_url):
+    result = run_module({'name': 'm', 'url': closed_url})
+    assert result['failed'] is True
+    assert result['msg'].startswith('Could not connect to Ollama at %s: ' % closed_url)
+
+
+def test_private_registry_when_allowed(srv):
+    srv.route('GET', '/api/tags', srv.json(tags(('registry.lan:5000/team/coder:v3', 'dp', 5))))
+    result = run_module({'name': 'registry.lan:5000/team/coder:v3', 'url': srv.url, 'allowed_registries': ['registry.ollama.ai', 'registry.lan:5000']})
+    assert (result['changed'], result['digest']) == (False, 'dp')
+
+
+# -- latest ------------------------------------------------------------------------------------------------------------
+
+def test_latest_same_digest_is_not_a_change(srv):
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()))
+    result = run_module({'name': 'qwen2.5-coder:7b', 'state': 'latest', 'url': srv.url}, diff=True)
+    assert result['changed'] is False
+    assert result['digest'] == 'd7b'
+    assert result['diff']['before'] == result['diff']['after']
+    assert calls(srv) == [('GET', '/api/tags'), ('POST', '/api/pull'), ('GET', '/api/tags')]
+
+
+def test_latest_new_digest_is_a_change(srv):
+    srv.route('GET', '/api/tags', srv.json(tags(('qwen2.5-coder:7b', 'old', 1))), srv.json(tags(('qwen2.5-coder:7b', 'new', 2))))
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()))
+    result = run_module({'name': 'qwen2.5-coder:7b', 'state': 'latest', 'url': srv.url}, diff=True)
+    assert result['changed'] is True
+    assert (result['digest'], result['size']) == ('new', 2)
+    assert (result['diff']['before']['digest'], result['diff']['after']['digest']) == ('old', 'new')
+
+
+def test_latest_missing_model_is_a_change(srv):
+    srv.route('GET', '/api/tags', srv.json(tags()), srv.json(tags(('m:latest', 'dm', 2))))
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()))
+    assert run_module({'name': 'm', 'state': 'latest', 'url': srv.url})['changed'] is True
+
+
+def test_latest_check_mode_predicts_a_change_without_pulling(srv):
+    result = run_module({'name': 'qwen2.5-coder:7b', 'state': 'latest', 'url': srv.url}, check=True)
+    assert result['changed'] is True
+    assert result['digest'] == 'd7b'
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+# -- absent ------------------------------------------------------------------------------------------------------------
+
+def test_absent_removes(srv):
+    srv.route('DELETE', '/api/delete', srv.text('', content_type='application/json'))
+    result = run_module({'name': 'bench/m01', 'state': 'absent', 'url': srv.url}, diff=True)
+    assert result['changed'] is True
+    assert (result['digest'], result['size']) == ('', 0)
+    assert result['diff'] == {'before': {'name': 'bench/m01:latest', 'state': 'present', 'digest': 'd01'},
+                              'after': {'name': 'bench/m01:latest', 'state': 'absent', 'digest': ''}}
+    assert srv.matching('DELETE', '/api/delete')[0].json == {'model': 'bench/m01:latest'}
+    assert calls(srv) == [('GET', '/api/tags'), ('DELETE', '/api/delete')]
+
+
+def test_absent_check_mode_predicts_without_deleting(srv):
+    result = run_module({'names': ['bench/m01', 'qwen2.5-coder:7b', 'other:1'], 'state': 'absent', 'url': srv.url}, check=True, diff=True)
+    assert result['changed'] is True
+    assert [m['changed'] for m in result['models']] == [True, True, False]
+    assert [m['state'] for m in result['diff']['after']['models']] == ['absent'] * 3
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_absent_race_with_404_is_no_change(srv):
+    srv.route('DELETE', '/api/delete', srv.json({'error': "model 'bench/m01:latest' not found"}, status=404))
+    result = run_module({'name': 'bench/m01', 'state': 'absent', 'url': srv.url})
+    assert result['changed'] is False
+
+
+def test_absent_server_error(srv):
+    srv.route('DELETE', '/api/delete', srv.json({'error': 'permission denied'}, status=500))
+    result = run_module({'name': 'bench/m01', 'state': 'absent', 'url': srv.url})
+    assert result['msg'] == 'Ollama at %s answered 500 for /api/delete: permission denied' % srv.url
+
+
+# -- progress file for the action plugin -----------------------------------------------------------------------------------
+
+def test_progress_records_are_written_for_the_action(srv, tmp_path, monkeypatch):
+    written = []
+    real_write = ollama_model.ProgressWriter.write
+
+    def spy(self, record, force=False):
+        written.append(dict(record))
+        return real_write(self, record, force=True)
+
+    monkeypatch.setattr(ollama_model.ProgressWriter, 'write', spy)
+    srv.route('GET', '/api/tags', srv.json(tags()), srv.json(tags(('a:1', 'da', 1), ('b:1', 'db', 1))))
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok(total=2000)))
+    progress_file = tmp_path / 'async' / 'job.progress'
+    result = run_module({'names': ['a:1', 'b:1'], 'url': srv.url, '_progress_file': str(progress_file)})
+    assert result['changed'] is True
+    assert {'model': 'a:1', 'position': 1, 'count': 2, 'status': 'pulling aaa', 'completed': 1000, 'total': 2000, 'percent': 50} in written
+    assert {'model': 'b:1', 'position': 2, 'count': 2, 'status': 'success', 'completed': 2000, 'total': 2000, 'percent': 100} in written
+    assert json.loads(progress_file.read_text()) == {'done': True}
+    assert not (tmp_path / 'async' / 'job.progress.tmp').exists()
+
+
+def test_progress_writer_writes_only_what_the_controller_would_show_differently(tmp_path):
+    path = tmp_path / 'p.json'
+    writer = ollama_model.ProgressWriter(str(path))
+    writer.write({'model': 'm', 'status': 'pulling x', 'percent': 1, 'total': 10, 'completed': 1})
+    writer.write({'model': 'm', 'status': 'pulling x', 'percent': 1, 'total': 10, 'completed': 2})  # same shown figure: skipped
+    assert json.loads(path.read_text())['completed'] == 1
+    writer.write({'model': 'm', 'status': 'pulling x', 'percent': 2, 'total': 10, 'completed': 3})  # new percent: written at once
+    assert json.loads(path.read_text())['percent'] == 2
+    writer.write({'model': 'm', 'status': 'verifying sha256 digest', 'percent': 2, 'total': 10})  # new status: written
+    assert json.loads(path.read_text())['status'] == 'verifying sha256 digest'
+    writer.write({'model': 'm', 'status': 'verifying sha256 digest', 'percent': 2, 'total': 10, 'x': 1}, force=True)
+    assert json.loads(path.read_text())['x'] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ['p.json']
+
+
+def test_progress_writer_failure_is_silent(tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    writer = ollama_model.ProgressWriter(str(blocker / 'sub' / 'p.json'))
+    writer.write({'model': 'm', 'status': 's'})  # the parent is a file: cannot be created
+    assert writer.path is None
+    writer.write({'model': 'm', 'status': 't'})  # and stays off
+
+
+def test_documentation_matches_the_argument_spec():
+    import yaml
+
+    doc = yaml.safe_load(ollama_model.DOCUMENTATION)
+    assert doc['version_added'] == '0.1.0'
+    assert set(doc['attributes']) >= {'check_mode', 'diff_mode', 'idempotent'}
+    assert doc['attributes']['check_mode']['support'] == 'full'
+    assert set(doc['options']) == {'name', 'names', 'state', 'pull_timeout', 'insecure', 'allowed_registries', '_progress_file', '_probe'}
+    assert doc['extends_documentation_fragment'] == ['selfhosted.ai_coding.ollama']
+    yaml.safe_load(ollama_model.EXAMPLES)
+    returned = yaml.safe_load(ollama_model.RETURN)
+    assert set(returned) == {'name', 'full_name', 'digest', 'size', 'duration', 'models'}
+
+
+# -- the action plugin's probe ----------------------------------------------------------------------------------------------
+
+def test_probe_without_work_is_the_final_result(srv):
+    result = run_module({'names': ['qwen2.5-coder:7b', 'bench/m01'], 'url': srv.url, '_probe': True})
+    assert result['changed'] is False and 'probe' not in result
+    assert [m['digest'] for m in result['models']] == ['d7b', 'd01']
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_probe_stops_before_pulling(srv):
+    result = run_module({'names': ['qwen2.5-coder:7b', 'new:1b'], 'url': srv.url, '_probe': True})
+    assert result == {'changed': False, 'probe': {'needs_pull': ['new:1b']}, '_no_log_values': set()}
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_probe_is_ignored_in_check_mode(srv):
+    result = run_module({'name': 'new:1b', 'url': srv.url, '_probe': True}, check=True)
+    assert result['changed'] is True and 'probe' not in result
+
+
+def test_doc_fragment_parses_and_matches_the_argument_spec():
+    import yaml
+
+    from ansible_collections.selfhosted.ai_coding.plugins.doc_fragments.ollama import ModuleDocFragment
+
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+    assert set(options) == {'url', 'timeout', 'validate_certs', 'headers'}
+    assert options['url']['default'] == 'http://127.0.0.1:11434'
+    assert options['timeout']['default'] == 30

@@ -1,0 +1,492 @@
+# Unit tests for plugins/modules/service_health.py. HTTP and Ollama checks talk to a real HTTP server on 127.0.0.1
+# (tests/fixtures/canned_http.py, through the canned_server fixture), TCP checks to real loopback sockets; systemctl
+# and docker are replaced by a stand-in for AnsibleModule.run_command (FakeCommands below).
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.selfhosted.ai_coding.plugins.modules import service_health
+from ansible_collections.selfhosted.ai_coding.plugins.modules.service_health import json_has_path, version_key
+
+
+@pytest.fixture
+def pauses(monkeypatch):
+    """Record the waits between rounds instead of sleeping."""
+    waited = []
+    monkeypatch.setattr(service_health.HealthChecker, 'pause', staticmethod(waited.append))
+    return waited
+
+
+@pytest.fixture
+def health(run_module, pauses):
+    def _run(checks, **args):
+        args.setdefault('retries', 0)
+        args['checks'] = checks
+        return run_module(service_health.main, args)
+    return _run
+
+
+def by_name(run):
+    return dict((check['name'], check) for check in run.result['checks'])
+
+
+@pytest.fixture
+def listening_port():
+    """A TCP port on 127.0.0.1 that accepts connections."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(8)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+@pytest.fixture
+def closed_port():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+# -- pure helpers ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('older, newer', [
+    ('0.17.1', '0.17.2'),
+    ('0.17.9', '0.17.10'),
+    ('0.18.0-rc1', '0.18.0'),
+    ('0.9', '0.17.1'),
+    ('v0.5.7', '0.6'),
+    ('0.0.0', '0.1.0'),
+])
+def test_version_order(older, newer):
+    assert version_key(older) < version_key(newer)
+
+
+@pytest.mark.parametrize('left, right', [('0.17', '0.17.0'), ('0.17.1+build.5', '0.17.1'), ('v1.2.3', '1.2.3')])
+def test_version_equal(left, right):
+    assert version_key(left) == version_key(right)
+
+
+@pytest.mark.parametrize('text', ['', 'latest', 'dev-build', None])
+def test_version_unparseable(text):
+    assert version_key(text) is None
+
+
+@pytest.mark.parametrize('path, present', [
+    ('status', True), ('db.ok', True), ('items.1.id', True), ('items.2.id', False), ('db.missing', False),
+    ('status.deeper', False), ('items.x', False), ('null', True),
+])
+def test_json_has_path(path, present):
+    data = {'status': 'ok', 'db': {'ok': True}, 'items': [{'id': 1}, {'id': 2}], 'null': None}
+    assert json_has_path(data, path) is present
+
+
+# -- validation, before any I/O ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('check, rule', [
+    ({'name': 'web', 'type': 'http'}, "checks[1] (name 'web'): type http needs url"),
+    ({'name': 'web', 'type': 'http', 'url': 'localhost:8080/'}, "url 'localhost:8080/' must start with http:// or https://"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'status': 700}, 'status 700 must be an HTTP status from 100 to 599'),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'status': ['200', 'ok']}, "status 'ok' must be an HTTP status"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'status': []}, 'status is an empty list'),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'method': 'HEAD', 'body_contains': 'x'}, 'method HEAD gets no body'),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'json_keys': ['a..b']}, "json_keys entry 'a..b' is not a key"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'port': 80}, 'port does not apply to type http, which takes url, method'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1'}, 'type tcp needs port'),
+    ({'name': 'db', 'type': 'tcp', 'port': 5432}, 'type tcp needs host'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 0}, 'port 0 is outside 1-65535'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 70000}, 'port 70000 is outside 1-65535'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'timeout': 0}, 'timeout 0.0 must be more than 0 seconds'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'url': 'http://x', 'unit': 'a'}, 'unit, url do not apply to type tcp'),
+    ({'name': 'u', 'type': 'systemd', 'unit': '--all'}, "unit '--all' is not a systemd unit name"),
+    ({'name': 'u', 'type': 'systemd', 'unit': 'a b.service'}, "unit 'a b.service' is not a systemd unit name"),
+    ({'name': 'u', 'type': 'systemd', 'unit': 'x', 'timeout': 5}, 'timeout does not apply to type systemd'),
+    ({'name': 'c', 'type': 'docker', 'container': '-f'}, "container '-f' is not a container name"),
+    ({'name': 'o', 'type': 'ollama', 'min_version': 'latest'}, "min_version 'latest' is not a version"),
+    ({'name': 'o', 'type': 'ollama', 'models': ['qwen2.5-coder:7b', 'bad name']}, "models: Invalid model name 'bad name'"),
+    ({'name': 'o', 'type': 'ollama', 'generate': True}, 'generate needs a model: set generate_model or list one in models'),
+    ({'name': 'o', 'type': 'ollama', 'generate_model': 'llama3.2:1b'}, 'generate_model is set but generate is not true'),
+    ({'name': 'o', 'type': 'ollama', 'url': 'ftp://x'}, "url 'ftp://x' must start with http://"),
+    ({'name': 'first', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}, "the name 'first' is already used by checks[0]"),
+    ({'name': ' ', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}, 'name is empty'),
+])
+def test_bad_check_is_refused_before_any_request(health, canned_server, check, rule):
+    canned_server.route('GET', '/', canned_server.text('hello'))
+    run = health([{'name': 'first', 'type': 'http', 'url': canned_server.url + '/'}, check])
+    assert run.failed
+    assert rule in run.result['msg']
+    assert canned_server.count() == 0
+    assert 'checks' not in run.result
+
+
+@pytest.mark.parametrize('args, rule', [
+    ({'retries': -1}, 'retries -1 must be 0 or more'),
+    ({'delay': -2}, 'delay -2.0 must be 0 or more seconds'),
+    ({'timeout': 0}, 'timeout 0.0 must be more than 0 seconds'),
+])
+def test_bad_top_level_options(health, args, rule):
+    run = health([{'name': 'ssh', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}], **args)
+    assert run.failed and rule in run.result['msg']
+
+
+def test_unknown_type_is_refused(health):
+    run = health([{'name': 'x', 'type': 'ping'}])
+    assert run.failed
+    assert 'ping' in run.result['msg'] and 'http, tcp, systemd, docker, ollama' in run.result['msg']
+
+
+def test_empty_checks_refused(health):
+    run = health([])
+    assert run.failed and run.result['msg'] == 'checks is empty; give at least one check'
+
+
+# -- http ----------------------------------------------------------------------------------------------------------
+
+def test_http_ok_with_json_keys_and_body(health, canned_server):
+    canned_server.route('GET', '/api/health', canned_server.json({'status': 'ok', 'db': {'ok': True}, 'items': [{'id': 1}]}))
+    run = health([{'name': 'api', 'type': 'http', 'url': canned_server.url + '/api/health', 'json_keys': ['status', 'db.ok', 'items.0.id'],
+                   'body_contains': '"status": "ok"'}])
+    assert not run.failed, run.result
+    check = run.result['checks'][0]
+    assert check == {'name': 'api', 'type': 'http', 'ok': True, 'elapsed_ms': check['elapsed_ms'], 'attempts': 1,
+                     'detail': 'HTTP 200 OK, JSON has status, db.ok, items.0.id, body contains \'"status": "ok"\''}
+    assert run.result['ok'] is True and run.result['changed'] is False
+    assert run.result['msg'] == 'all 1 health checks passed'
+
+
+def test_http_wrong_status_fails_the_task_naming_the_check(health, canned_server):
+    canned_server.route('GET', '/', canned_server.text('<html>upstream down</html>', status=502))
+    run = health([{'name': 'openhands', 'type': 'http', 'url': canned_server.url + '/'}])
+    assert run.failed
+    assert run.result['ok'] is False
+    check = run.result['checks'][0]
+    assert check['ok'] is False
+    assert check['detail'] == 'HTTP 502 Bad Gateway (the proxy could not reach the service), expected 200: <html>upstream down</html>'
+    assert run.result['msg'] == '1 of 1 health checks failed: openhands (http): ' + check['detail']
+
+
+def test_http_listed_non_2xx_status_is_healthy(health, canned_server):
+    canned_server.route('GET', '/api/health', canned_server.json({'message': 'Unauthenticated.'}, status=401))
+    run = health([{'name': 'coolify', 'type': 'http', 'url': canned_server.url + '/api/health', 'status': [200, 401],
+                   'body_contains': 'Unauthenticated'}])
+    assert not run.failed, run.result
+    assert run.result['checks'][0]['detail'].startswith('HTTP 401 Unauthorized')
+
+
+def test_http_missing_json_key(health, canned_server):
+    canned_server.route('GET', '/h', canned_server.json({'status': 'ok', 'db': {}}))
+    run = health([{'name': 'h', 'type': 'http', 'url': canned_server.url + '/h', 'json_keys': ['status', 'db.ok', 'cache']}],
+                 fail_on_error=False)
+    assert run.result['checks'][0]['detail'] == 'HTTP 200 OK, but the JSON lacks db.ok, cache'
+
+
+def test_http_body_not_json(health, canned_server):
+    canned_server.route('GET', '/h', canned_server.text('<html>login</html>'))
+    run = health([{'name': 'h', 'type': 'http', 'url': canned_server.url + '/h', 'json_keys': ['status']}], fail_on_error=False)
+    assert run.result['checks'][0]['detail'] == 'HTTP 200 OK, but the body is not JSON: <html>login</html>'
+
+
+def test_http_body_text_missing(health, canned_server):
+    canned_server.route('GET', '/', canned_server.text('<title>Welcome to nginx!</title>'))
+    run = health([{'name': 'ui', 'type': 'http', 'url': canned_server.url + '/', 'body_contains': 'OpenHands'}], fail_on_error=False)
+    assert run.result['checks'][0]['ok'] is False
+    assert run.result['checks'][0]['detail'] == "HTTP 200 OK, but the body does not contain 'OpenHands'"
+
+
+def test_http_method_and_headers_are_sent(health, canned_server):
+    canned_server.route('HEAD', '/ping', canned_server.text(''))
+    run = health([{'name': 'p', 'type': 'http', 'url': canned_server.url + '/ping', 'method': 'HEAD', 'headers': {'X-Probe': 's3cret-value'}}])
+    assert not run.failed, run.result
+    assert canned_server.matching('HEAD', '/ping')[0].headers.get('X-Probe') == 's3cret-value'
+    assert 's3cret-value' not in json.dumps(run.result)
+
+
+def test_http_no_answer(health, closed_url):
+    run = health([{'name': 'down', 'type': 'http', 'url': closed_url + '/'}], fail_on_error=False)
+    check = run.result['checks'][0]
+    assert check['ok'] is False
+    assert check['detail'].startswith('no answer from %s/: ' % closed_url)
+    assert 'refused' in check['detail'].lower()
+
+
+def test_http_timeout_and_elapsed(health, canned_server):
+    canned_server.route('GET', '/slow', canned_server.text('late', delay=1.5))
+    canned_server.route('GET', '/ok', canned_server.text('fine', delay=0.2))
+    run = health([{'name': 'slow', 'type': 'http', 'url': canned_server.url + '/slow', 'timeout': 0.3},
+                  {'name': 'ok', 'type': 'http', 'url': canned_server.url + '/ok'}], fail_on_error=False)
+    checks = by_name(run)
+    assert checks['slow']['ok'] is False and 'timed out' in checks['slow']['detail']
+    assert checks['slow']['elapsed_ms'] < 1400
+    assert checks['ok']['ok'] is True and checks['ok']['elapsed_ms'] >= 190
+
+
+# -- retries -------------------------------------------------------------------------------------------------------
+
+def test_retries_are_counted_and_passed_checks_are_not_rerun(health, canned_server, listening_port, pauses):
+    canned_server.route('GET', '/flaky', canned_server.text('starting', status=503), canned_server.text('starting', status=503),
+                        canned_server.text('up'))
+    canned_server.route('GET', '/steady', canned_server.text('up'))
+    run = health([{'name': 'flaky', 'type': 'http', 'url': canned_server.url + '/flaky'},
+                  {'name': 'steady', 'type': 'http', 'url': canned_server.url + '/steady'},
+                  {'name': 'port', 'type': 'tcp', 'host': '127.0.0.1', 'port': listening_port}], retries=3, delay=0.5)
+    assert not run.failed, run.result
+    checks = by_name(run)
+    assert (checks['flaky']['ok'], checks['flaky']['attempts']) == (True, 3)
+    assert (checks['steady']['attempts'], checks['port']['attempts']) == (1, 1)
+    assert canned_server.count('GET', '/flaky') == 3
+    assert canned_server.count('GET', '/steady') == 1
+    assert pauses == [0.5, 0.5]
+
+
+def test_retries_run_out(health, canned_server, pauses):
+    canned_server.route('GET', '/down', canned_server.text('no', status=503))
+    run = health([{'name': 'down', 'type': 'http', 'url': canned_server.url + '/down'}], retries=2, delay=1)
+    assert run.failed
+    assert run.result['checks'][0]['attempts'] == 3
+    assert canned_server.count('GET', '/down') == 3
+    assert pauses == [1.0, 1.0]
+
+
+def test_no_retries_no_pause(health, canned_server, pauses):
+    canned_server.route('GET', '/down', canned_server.text('no', status=500))
+    run = health([{'name': 'down', 'type': 'http', 'url': canned_server.url + '/down'}], retries=0)
+    assert run.result['checks'][0]['attempts'] == 1 and pauses == []
+
+
+def test_fail_on_error_false_reports_without_failing(health, canned_server, closed_port):
+    canned_server.route('GET', '/', canned_server.text('up'))
+    run = health([{'name': 'web', 'type': 'http', 'url': canned_server.url + '/'},
+                  {'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': closed_port}], fail_on_error=False)
+    assert not run.failed
+    assert run.result['ok'] is False
+    assert [check['ok'] for check in run.result['checks']] == [True, False]
+    assert run.result['msg'].startswith('1 of 2 health checks failed: db (tcp): connection to 127.0.0.1:%d refused' % closed_port)
+
+
+# -- tcp -------------------------------------------------------------------------------------------------------------
+
+def test_tcp_open_and_closed(health, listening_port, closed_port):
+    run = health([{'name': 'open', 'type': 'tcp', 'host': '127.0.0.1', 'port': listening_port},
+                  {'name': 'closed', 'type': 'tcp', 'host': '127.0.0.1', 'port': closed_port}], fail_on_error=False)
+    checks = by_name(run)
+    assert checks['open'] == dict(checks['open'], ok=True, detail='connected to 127.0.0.1:%d' % listening_port)
+    assert checks['closed'] == dict(checks['closed'], ok=False, detail='connection to 127.0.0.1:%d refused' % closed_port)
+
+
+def test_tcp_unresolvable_host(health):
+    run = health([{'name': 'dns', 'type': 'tcp', 'host': 'no-such-host.invalid', 'port': 80}], fail_on_error=False)
+    assert run.result['checks'][0]['detail'].startswith('cannot resolve no-such-host.invalid')
+
+
+def test_a_crashing_check_is_reported_not_raised(health, monkeypatch, listening_port):
+    def boom(self, check):
+        raise RuntimeError('kaput')
+    monkeypatch.setattr(service_health.HealthChecker, 'check_tcp', boom)
+    run = health([{'name': 'x', 'type': 'tcp', 'host': '127.0.0.1', 'port': listening_port}], fail_on_error=False)
+    assert run.result['checks'][0]['detail'] == 'the check itself failed: RuntimeError: kaput'
+
+
+# -- systemd and docker through a stand-in run_command ------------------------------------------------------------
+
+class FakeCommands(object):
+    """Stands in for AnsibleModule.run_command and get_bin_path: answers per command from a table, records calls."""
+
+    def __init__(self, answers, installed=('systemctl', 'docker')):
+        self.answers = answers
+        self.installed = installed
+        self.calls = []
+
+    def install(self, monkeypatch):
+        fake = self
+
+        def run_command(module, args, **kwargs):
+            fake.calls.append(list(args))
+            return fake.answers[args[-1]]
+
+        def get_bin_path(module, name, required=False, opt_dirs=None):
+            return '/usr/bin/' + name if name in fake.installed else None
+
+        monkeypatch.setattr(AnsibleModule, 'run_command', run_command)
+        monkeypatch.setattr(AnsibleModule, 'get_bin_path', get_bin_path)
+        return self
+
+
+def test_systemd(health, monkeypatch):
+    fake = FakeCommands({
+        'ollama.service': (0, 'active\n', ''),
+        'coolify.service': (3, 'failed\n', ''),
+        'missing.service': (4, 'inactive\n', ''),
+    }).install(monkeypatch)
+    run = health([{'name': 'ollama', 'type': 'systemd', 'unit': 'ollama.service'},
+                  {'name': 'coolify', 'type': 'systemd', 'unit': 'coolify.service'},
+                  {'name': 'missing', 'type': 'systemd', 'unit': 'missing.service'}], fail_on_error=False)
+    checks = by_name(run)
+    assert (checks['ollama']['ok'], checks['ollama']['detail']) == (True, 'active')
+    assert (checks['coolify']['ok'], checks['coolify']['detail']) == (False, 'systemctl is-active coolify.service says failed')
+    assert checks['missing']['detail'] == 'systemctl is-active missing.service says inactive'
+    assert fake.calls[0] == ['/usr/bin/systemctl', 'is-active', 'ollama.service']
+
+
+def test_systemd_retries_an_activating_unit(health, monkeypatch, pauses):
+    answers = iter([(3, 'activating\n', ''), (0, 'active\n', '')])
+    FakeCommands({}).install(monkeypatch)
+    monkeypatch.setattr(AnsibleModule, 'run_command', lambda module, args, **kw: next(answers))
+    run = health([{'name': 'ollama', 'type': 'systemd', 'unit': 'ollama.service'}], retries=3, delay=2)
+    assert not run.failed
+    assert run.result['checks'][0]['attempts'] == 2 and pauses == [2.0]
+
+
+def test_systemctl_not_installed(health, monkeypatch):
+    FakeCommands({}, installed=()).install(monkeypatch)
+    run = health([{'name': 'u', 'type': 'systemd', 'unit': 'ollama.service'}], fail_on_error=False)
+    assert run.result['checks'][0]['detail'] == 'systemctl is not installed on this host'
+
+
+# `docker inspect --type container --format '{{json .State}}' <name>` as Docker 24-27 prints it.
+STATE_HEALTHY = {'Status': 'running', 'Running': True, 'Paused': False, 'Restarting': False, 'OOMKilled': False, 'Dead': False,
+                 'Pid': 4242, 'ExitCode': 0, 'Error': '', 'StartedAt': '2025-05-02T09:12:44.120942612Z',
+                 'FinishedAt': '0001-01-01T00:00:00Z',
+                 'Health': {'Status': 'healthy', 'FailingStreak': 0,
+                            'Log': [{'Start': '2025-05-02T09:13:14.2Z', 'End': '2025-05-02T09:13:14.3Z', 'ExitCode': 0, 'Output': ''}]}}
+STATE_UNHEALTHY = dict(STATE_HEALTHY, Health={'Status': 'unhealthy', 'FailingStreak': 3, 'Log': [
+    {'Start': '2025-05-02T09:14:14.2Z', 'End': '2025-05-02T09:14:19.2Z', 'ExitCode': 1,
+     'Output': 'pg_isready: /var/run/postgresql:5432 - no response\n'}]})
+STATE_RUNNING = dict((key, value) for key, value in STATE_HEALTHY.items() if key != 'Health')
+STATE_EXITED = dict(STATE_RUNNING, Status='exited', Running=False, Pid=0, ExitCode=137, FinishedAt='2025-05-02T10:00:00Z')
+
+
+def test_docker(health, monkeypatch):
+    fake = FakeCommands({
+        'coolify-db': (0, json.dumps(STATE_HEALTHY) + '\n', ''),
+        'coolify-redis': (0, json.dumps(STATE_UNHEALTHY) + '\n', ''),
+        'openhands': (0, json.dumps(STATE_RUNNING) + '\n', ''),
+        'sandbox': (0, json.dumps(STATE_EXITED) + '\n', ''),
+        'ghost': (1, '', 'Error: No such container: ghost\n'),
+    }).install(monkeypatch)
+    run = health([{'name': name, 'type': 'docker', 'container': name}
+                  for name in ('coolify-db', 'coolify-redis', 'openhands', 'sandbox', 'ghost')], fail_on_error=False)
+    checks = by_name(run)
+    assert (checks['coolify-db']['ok'], checks['coolify-db']['detail']) == (True, 'healthy (healthcheck)')
+    assert checks['coolify-redis']['ok'] is False
+    assert checks['coolify-redis']['detail'] == ('unhealthy (healthcheck, container running); last probe: '
+                                                 'pg_isready: /var/run/postgresql:5432 - no response')
+    assert (checks['openhands']['ok'], checks['openhands']['detail']) == (True, 'running (no healthcheck)')
+    assert (checks['sandbox']['ok'], checks['sandbox']['detail']) == (False, 'exited (no healthcheck), exit code 137')
+    assert (checks['ghost']['ok'], checks['ghost']['detail']) == (False, 'docker inspect ghost failed: Error: No such container: ghost')
+    assert fake.calls[0] == ['/usr/bin/docker', 'inspect', '--type', 'container', '--format', '{{json .State}}', 'coolify-db']
+
+
+def test_docker_starting_healthcheck_is_retried(health, monkeypatch, pauses):
+    starting = dict(STATE_HEALTHY, Health={'Status': 'starting', 'FailingStreak': 0, 'Log': []})
+    answers = iter([(0, json.dumps(starting), ''), (0, json.dumps(STATE_HEALTHY), '')])
+    FakeCommands({}).install(monkeypatch)
+    monkeypatch.setattr(AnsibleModule, 'run_command', lambda module, args, **kw: next(answers))
+    run = health([{'name': 'db', 'type': 'docker', 'container': 'coolify-db'}], retries=5)
+    assert not run.failed
+    assert run.result['checks'][0]['attempts'] == 2
+
+
+def test_docker_not_installed(health, monkeypatch):
+    FakeCommands({}, installed=('systemctl',)).install(monkeypatch)
+    run = health([{'name': 'c', 'type': 'docker', 'container': 'x'}], fail_on_error=False)
+    assert run.result['checks'][0]['detail'] == 'docker is not installed on this host'
+
+
+# -- ollama, against a local HTTP server ---------------------------------------------------------------------------
+
+TAGS = {'models': [
+    {'name': 'qwen2.5-coder:7b', 'model': 'qwen2.5-coder:7b', 'modified_at': '2025-05-01T10:00:00Z', 'size': 4683087332,
+     'digest': 'dae161e27b0e90dd1856c8bb3209201fd6736d8eb66298e75ed87571486f4364',
+     'details': {'format': 'gguf', 'family': 'qwen2', 'parameter_size': '7.6B', 'quantization_level': 'Q4_K_M'}},
+    {'name': 'nomic-embed-text:latest', 'model': 'nomic-embed-text:latest', 'size': 274302450, 'digest': '0a109f422b47'},
+]}
+GENERATED = {'model': 'qwen2.5-coder:7b', 'created_at': '2025-05-02T09:00:00Z', 'response': 'ok', 'done': True, 'done_reason': 'stop',
+             'total_duration': 512000000, 'eval_count': 2}
+
+
+@pytest.fixture
+def ollama(canned_server):
+    canned_server.route('GET', '/api/version', canned_server.json({'version': '0.17.4'}))
+    canned_server.route('GET', '/api/tags', canned_server.json(TAGS))
+    canned_server.route('POST', '/api/generate', canned_server.json(GENERATED))
+    return canned_server
+
+
+def test_ollama_all_good_with_generate(health, ollama):
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url, 'min_version': '0.17.1',
+                   'models': ['qwen2.5-coder:7b', 'registry.ollama.ai/library/nomic-embed-text'], 'generate': True}])
+    assert not run.failed, run.result
+    assert run.result['checks'][0]['detail'] == ('version 0.17.4; models present: qwen2.5-coder:7b, nomic-embed-text:latest; '
+                                                 'generate with qwen2.5-coder:7b answered 2 characters')
+    sent = ollama.matching('POST', '/api/generate')[0].json
+    assert sent['model'] == 'qwen2.5-coder:7b' and sent['stream'] is False
+    assert sent['options'] == {'num_predict': 16, 'temperature': 0} and sent['prompt']
+
+
+def test_ollama_version_only_sends_one_request(health, ollama):
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url}])
+    assert run.result['checks'][0]['detail'] == 'version 0.17.4'
+    assert ollama.count() == 1
+
+
+def test_ollama_too_old(health, ollama):
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url, 'min_version': '0.17.10'}], fail_on_error=False)
+    assert run.result['checks'][0]['detail'] == 'version 0.17.4 is older than min_version 0.17.10'
+
+
+def test_ollama_missing_model(health, ollama):
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url, 'models': ['qwen2.5-coder:32b', 'qwen2.5-coder:7b']}],
+                 fail_on_error=False)
+    assert run.result['checks'][0]['ok'] is False
+    assert run.result['checks'][0]['detail'] == ('version 0.17.4; missing model(s): qwen2.5-coder:32b '
+                                                 '(installed: nomic-embed-text:latest, qwen2.5-coder:7b)')
+    assert ollama.count('POST', '/api/generate') == 0
+
+
+def test_ollama_generate_model_must_be_installed(health, ollama):
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url, 'generate': True, 'generate_model': 'llama3.2:1b'}],
+                 fail_on_error=False)
+    assert 'missing model(s): llama3.2:1b' in run.result['checks'][0]['detail']
+
+
+def test_ollama_empty_generation(health, ollama):
+    ollama.route('POST', '/api/generate', ollama.json(dict(GENERATED, response='  ')))
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url, 'models': ['qwen2.5-coder:7b'], 'generate': True}],
+                 fail_on_error=False)
+    assert run.result['checks'][0]['detail'] == 'version 0.17.4; models present: qwen2.5-coder:7b; generate with qwen2.5-coder:7b returned empty text'
+
+
+def test_ollama_generate_error(health, ollama):
+    ollama.route('POST', '/api/generate', ollama.json({'error': 'model requires more system memory (21.5 GiB) than is available (7.6 GiB)'},
+                                                      status=500))
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url, 'models': ['qwen2.5-coder:7b'], 'generate': True}],
+                 fail_on_error=False)
+    assert 'requires more system memory' in run.result['checks'][0]['detail']
+
+
+def test_ollama_down(health, closed_url):
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': closed_url}], fail_on_error=False)
+    assert run.result['checks'][0]['detail'].startswith('Could not connect to Ollama at %s' % closed_url)
+
+
+def test_ollama_uses_top_level_url_and_headers_but_http_checks_do_not(health, ollama):
+    ollama.route('GET', '/other', ollama.text('fine'))
+    run = health([{'name': 'ollama', 'type': 'ollama'}, {'name': 'other', 'type': 'http', 'url': ollama.url + '/other'}],
+                 url=ollama.url, headers={'Authorization': 'Bearer t0ken-value'})
+    assert not run.failed, run.result
+    assert ollama.matching('GET', '/api/version')[0].headers.get('Authorization') == 'Bearer t0ken-value'
+    assert 'Authorization' not in ollama.matching('GET', '/other')[0].headers
+    assert 't0ken-value' not in json.dumps(run.result)
+
+
+def test_check_mode_still_checks(health, ollama):
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url}], _ansible_check_mode=True)
+    assert not run.failed and run.result['changed'] is False
+    assert ollama.count('GET', '/api/version') == 1
