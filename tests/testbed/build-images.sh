@@ -168,15 +168,19 @@ done
 mkdir -p "$WORK"
 # A fresh machine may have empty apt lists: update them once when a package we need has no candidate.
 apt_ready() {
-  apt-cache policy busybox-static debootstrap 2>/dev/null | grep -q 'Candidate: [0-9]' && return 0
+  apt-cache policy busybox-static debootstrap shellcheck 2>/dev/null | grep -q 'Candidate: [0-9]' && return 0
   say "apt-get update (package lists are empty or stale)"
   apt-get update -qq >"$WORK/apt-update.log" 2>&1 || die "apt-get update failed (see $WORK/apt-update.log); is the Debian mirror $MIRROR reachable?"
 }
-if ! command -v debootstrap >/dev/null; then
+# Host tools the test bed needs: debootstrap (images), zstd (packing Ollama-style .tar.zst release archives),
+# shellcheck (ansible-test sanity's shellcheck test).
+missing=()
+for tool in debootstrap zstd shellcheck; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [[ ${#missing[@]} -gt 0 ]]; then
   apt_ready
-  say "installing debootstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >"$WORK/apt-install.log" 2>&1 ||
-    die "apt-get install debootstrap failed (see $WORK/apt-install.log)"
+  say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >"$WORK/apt-install.log" 2>&1 ||
+    die "apt-get install ${missing[*]} failed (see $WORK/apt-install.log)"
 fi
 docker info >/dev/null 2>&1 || die "no Docker engine answers; run tests/testbed/docker-engine.sh first"
 

@@ -21,7 +21,7 @@ mkdir -p "$logdir"
 log=$logdir/$scenario.log
 : >"$log"
 
-steplog() { # step [args] -> the log file of that step, e.g. testbed.converge--check.log
+steplog() { # step [args] -> the log file of that step, e.g. testbed.converge----check.log for `converge -- --check`
   local name="$*"
   name=${name// /}
   echo "$logdir/$scenario.$name.log"
