@@ -9,7 +9,6 @@
 # change is not rebuilt. Usage: build-images.sh [--force] [image-name ...]
 set -euo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=${AI_CODING_IMAGE_WORK:-/var/tmp/ai-coding-images}
 MIRROR=${AI_CODING_DEBIAN_MIRROR:-}
 FORCE=0
@@ -173,7 +172,7 @@ apt_ready() {
   apt-get update -qq >"$WORK/apt-update.log" 2>&1 || die "apt-get update failed (see $WORK/apt-update.log); is the Debian mirror $MIRROR reachable?"
 }
 # Host tools the test bed needs: debootstrap (images), zstd (packing Ollama-style .tar.zst release archives),
-# shellcheck (ansible-test sanity's shellcheck test).
+# and the shell linter that ansible-test sanity runs (shellcheck).
 missing=()
 for tool in debootstrap zstd shellcheck; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [[ ${#missing[@]} -gt 0 ]]; then

@@ -6,7 +6,8 @@
 # that replaces the bootstrap download from a host unreachable here.
 #
 # Sanity tests skipped, and why (all others run):
-#   none today. (Tests that need Docker/podman images, e.g. --docker, are not used: --local with this venv.)
+#   compile and import run on the venv's Python only (see the Makefile: other interpreters are not installed).
+#   Tests that need Docker/podman images (--docker) are not used: --local with this venv.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT" || exit 2
