@@ -41,7 +41,9 @@ ansible-playbook playbooks/verify.yml -i inventories/demo "${extra[@]}"
 cat <<MSG
 
 demo: $NAME is up. Every service listens on the container's loopback only, as on a hardened VPS. Reach them with:
-  docker exec -it $NAME bash                               # a shell on the demo "VPS"
-  docker exec $NAME curl -s http://127.0.0.1:11434/api/tags  # Ollama's API (when the ollama role is deployed)
-  make demo-destroy                                         # remove it
+  docker exec -it $NAME bash                      # a shell on the demo "VPS"
+  docker exec $NAME ollama list                   # Ollama's CLI, talking to the API on 127.0.0.1:11434
+  docker exec $NAME python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1:11434/api/tags").read().decode())'
+  ansible-playbook playbooks/verify.yml -i inventories/demo   # the health table again (after: source tests/testbed/env.sh)
+  make demo-destroy                               # remove it
 MSG
