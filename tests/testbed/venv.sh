@@ -57,4 +57,6 @@ if [[ "$(readlink "$VENV" 2>/dev/null)" != "$shared" ]]; then
   [[ -L $VENV || ! -e $VENV ]] || { echo "venv.sh: moving the old $VENV aside to $VENV.old" >&2; rm -rf "$VENV.old"; mv "$VENV" "$VENV.old"; }
   ln -sfn "$shared" "$VENV"
 fi
-"$VENV/bin/ansible" --version | head -n 1
+# Capture first: `| head -n 1` could close the pipe before ansible finishes writing (EPIPE, exit 250).
+ansible_v=$("$VENV/bin/ansible" --version) || { echo "venv.sh: $VENV/bin/ansible --version failed" >&2; exit 1; }
+echo "${ansible_v%%$'\n'*}"
