@@ -22,6 +22,7 @@ docker rm -f -v "$NAME" >/dev/null 2>&1 || true
 docker run -d --name "$NAME" --hostname "$NAME" \
   --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined \
   --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+  --add-host ollama.demo.test:127.0.0.1 --add-host ai.demo.test:127.0.0.1 \
   -v /var/lib/docker "$IMAGE" /lib/systemd/systemd >/dev/null
 for _ in $(seq 60); do
   state=$(docker exec "$NAME" systemctl is-system-running 2>/dev/null || true)
@@ -44,6 +45,9 @@ demo: $NAME is up. Every service listens on the container's loopback only, as on
   docker exec -it $NAME bash                      # a shell on the demo "VPS"
   docker exec $NAME ollama list                   # Ollama's CLI, talking to the API on 127.0.0.1:11434
   docker exec $NAME python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1:11434/api/tags").read().decode())'
+  # Ollama through the reverse proxy (HTTPS, self-signed, basic auth as user "demo"; the password was generated
+  # once into $CACHE_DIR/demo/ollama-proxy-password, mode 0600):
+  docker exec $NAME python3 -c 'import base64,ssl,sys,urllib.request as u; r=u.Request("https://ollama.demo.test/api/version", headers={"Authorization": "Basic "+base64.b64encode(("demo:"+sys.argv[1]).encode()).decode()}); print(u.urlopen(r, context=ssl._create_unverified_context()).read().decode())' "\$(cat $CACHE_DIR/demo/ollama-proxy-password)"
   ansible-playbook playbooks/verify.yml -i inventories/demo   # the health table again (after: source tests/testbed/env.sh)
   make demo-destroy                               # remove it
 MSG
