@@ -23,7 +23,7 @@ description:
   - A file whose parsed content already equals the merged result is not rewritten, whatever its formatting, so
     Docker is not restarted for whitespace.
   - RV(restart_required) tells whether a changed key needs a restart of C(dockerd) (most do) or only a reload
-    (C(SIGHUP)): see Docker's list of options that can be reconfigured live.
+    (C(SIGHUP)); Docker's documentation lists the options that can be reconfigured live.
 author:
   - selfhosted.ai_coding maintainers (!UNKNOWN)
 attributes:
