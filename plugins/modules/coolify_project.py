@@ -1,0 +1,153 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: selfhosted.ai_coding contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: coolify_project
+short_description: Create, update or delete a Coolify project by name
+version_added: 0.1.0
+description:
+  - Makes sure a project of the given O(name) exists in Coolify with the given O(description), or is absent.
+  - Projects are found by name (C(GET /projects)); two projects of one name are refused rather than guessed between.
+author:
+  - selfhosted.ai_coding maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - selfhosted.ai_coding.coolify
+attributes:
+  action_group:
+    description: Use C(group/selfhosted.ai_coding.coolify) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - selfhosted.ai_coding.coolify
+  check_mode:
+    description: Reads the project and predicts the change without writing.
+    support: full
+  diff_mode:
+    description: Returns the project's name and description before and after.
+    support: full
+  idempotent:
+    description: A second run with the same options reports no change.
+    support: full
+options:
+  name:
+    description:
+      - The project's name, unique among the projects the token can see.
+    type: str
+    required: true
+  description:
+    description:
+      - The project's description. Left as it is when not given.
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the project, V(absent) deletes it (Coolify refuses to delete a project that
+        still holds resources; the module reports Coolify's message).
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: selfhosted.ai_coding.coolify_application
+  - module: selfhosted.ai_coding.coolify_info
+  - name: Coolify API
+    description: The REST API this module uses (C(/projects)).
+    link: https://coolify.io/docs/api-reference/authorization
+"""
+
+EXAMPLES = r"""
+- name: Make sure the project exists
+  selfhosted.ai_coding.coolify_project:
+    api_url: http://127.0.0.1:8000
+    api_token_file: /data/coolify/source/.ai-coding-api-token
+    name: ai-coding
+    description: Apps built by the AI coding agents
+
+- name: Delete the project
+  selfhosted.ai_coding.coolify_project:
+    api_token_file: /data/coolify/source/.ai-coding-api-token
+    name: scratch
+    state: absent
+"""
+
+RETURN = r"""
+project:
+  description: The project after the run (empty when absent; in check mode the predicted state, UUID null for a new one).
+  returned: always
+  type: dict
+  sample: {"uuid": "og888os", "name": "ai-coding", "description": "Apps built by the AI coding agents"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._coolify_api import (
+    COMMON_ARGS,
+    CoolifyError,
+    client_from_module,
+)
+
+
+def _view(project):
+    if not project:
+        return {}
+    return {'uuid': project.get('uuid'), 'name': project.get('name'), 'description': project.get('description')}
+
+
+class CoolifyProject(object):
+
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.params = module.params
+
+    def run(self):
+        name = self.params['name']
+        current = self.client.project_by_name(name)
+        before = _view(current)
+        changed = False
+        after = dict(before)
+        if self.params['state'] == 'absent':
+            if current:
+                changed = True
+                after = {}
+                if not self.module.check_mode:
+                    self.client.delete_project(current['uuid'])
+        elif not current:
+            changed = True
+            after = {'uuid': None, 'name': name, 'description': self.params['description']}
+            if not self.module.check_mode:
+                after['uuid'] = self.client.create_project(name, self.params['description'])
+        else:
+            wanted = self.params['description']
+            if wanted is not None and (current.get('description') or '') != wanted:
+                changed = True
+                after['description'] = wanted
+                if not self.module.check_mode:
+                    self.client.update_project(current['uuid'], {'name': name, 'description': wanted})
+        result = {'changed': changed, 'project': after}
+        if self.module._diff:
+            result['diff'] = {'before': before, 'after': after}
+        return result
+
+
+def main():
+    argument_spec = dict(COMMON_ARGS)
+    argument_spec.update(
+        name=dict(type='str', required=True),
+        description=dict(type='str'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not module.params['name'].strip():
+        module.fail_json(msg="name must not be empty or blank, got '%s'" % module.params['name'])
+    client = client_from_module(module)
+    try:
+        module.exit_json(**CoolifyProject(module, client).run())
+    except CoolifyError as exc:
+        module.fail_json(msg=exc.msg, status=exc.status, url=exc.url)
+
+
+if __name__ == '__main__':
+    main()
