@@ -48,6 +48,8 @@ demo: $NAME is up. Every service listens on the container's loopback only, as on
   # Ollama through the reverse proxy (HTTPS, self-signed, basic auth as user "demo"; the password was generated
   # once into $CACHE_DIR/demo/ollama-proxy-password, mode 0600):
   docker exec $NAME python3 -c 'import base64,ssl,sys,urllib.request as u; r=u.Request("https://ollama.demo.test/api/version", headers={"Authorization": "Basic "+base64.b64encode(("demo:"+sys.argv[1]).encode()).decode()}); print(u.urlopen(r, context=ssl._create_unverified_context()).read().decode())' "\$(cat $CACHE_DIR/demo/ollama-proxy-password)"
+  docker exec ai-coding-demo systemctl start ai-coding-backup.service   # a restic backup now (the timer runs it at 02:00)
+  ansible-playbook playbooks/backup_drill.yml -i inventories/demo  # restore the latest snapshot into scratch and compare
   ansible-playbook playbooks/verify.yml -i inventories/demo   # the health table again (after: source tests/testbed/env.sh)
   make demo-destroy                               # remove it
 MSG
