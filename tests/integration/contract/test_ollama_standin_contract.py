@@ -611,6 +611,276 @@ def test_request_log_records_method_path_and_model(shared_client, shared):
 
 
 # --------------------------------------------------------------------------------------------------------------------
+# Scripted LLM mode (OLLAMA_STANDIN_SCRIPT): drives a real OpenHands agent through a fixed conversation with tool calls
+
+
+def _tool(name, **properties):
+    return {
+        "type": "function",
+        "function": {"name": name, "description": f"the {name} tool", "parameters": {"type": "object", "properties": properties, "required": list(properties)}},
+    }
+
+
+# What an openhands-sdk 1.34 agent offers (the default preset plus the built-ins), shaped as LiteLLM sends it.
+AGENT_TOOLS = [
+    _tool("terminal", command={"type": "string"}),
+    _tool("file_editor", command={"type": "string"}, path={"type": "string"}),
+    _tool("task_tracker", command={"type": "string"}),
+    _tool("finish", message={"type": "string"}),
+    _tool("think", thought={"type": "string"}),
+]
+SHELL_ARGS = {"command": "echo hello > /workspace/hello.txt && cat /workspace/hello.txt", "is_input": False, "timeout": 30}
+CREATE_ARGS = {"command": "create", "path": "/workspace/app.py", "file_text": 'print("hi, ünïcode")\n'}
+FINISH_ARGS = {"message": "Wrote hello.txt and app.py."}
+AGENT_SCRIPT = {
+    "model": SMALL,
+    "turns": [
+        {"tool_calls": [{"name": "terminal", "arguments": SHELL_ARGS}]},
+        {"tool_calls": [{"name": "file_editor", "arguments": CREATE_ARGS}, {"name": "terminal", "arguments": {"command": "ls /workspace"}}]},
+        {"tool_calls": [{"name": "finish", "arguments": FINISH_ARGS}]},
+    ],
+}
+SECRET = "sk-standin-secret-4711"
+CHAT_LOG_KEYS = ("client", "forwarded_for", "user_agent", "authorization", "tools", "messages", "turn", "tool_calls")
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory, registry, standin_server_class):
+    """One server with OLLAMA_STANDIN_SCRIPT set and SMALL pulled; srv.script(obj) swaps the script file atomically."""
+    root = tmp_path_factory.mktemp("scripted")
+    path = root / "script.json"
+    srv = standin_server_class(root / "srv", registry, env={"OLLAMA_STANDIN_SCRIPT": str(path)}).start()
+
+    def write(obj):
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(obj) if not isinstance(obj, str) else obj)
+        os.replace(tmp, path)
+
+    srv.script = write
+    try:
+        with ollama_client(srv.url) as c:
+            assert c.pull(SMALL, stream=False).status == "success"
+        write(AGENT_SCRIPT)
+        yield srv
+    finally:
+        srv.kill9()
+
+
+def _conversation(assistant_turns, user="do the task"):
+    """A request's messages after `assistant_turns` tool-calling turns, as OpenHands sends them."""
+    messages = [{"role": "system", "content": "You are OpenHands."}, {"role": "user", "content": user}]
+    for i in range(assistant_turns):
+        call = {"id": f"call_{i}", "type": "function", "function": {"name": "terminal", "arguments": "{}"}}
+        messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        messages.append({"role": "tool", "tool_call_id": f"call_{i}", "name": "terminal", "content": "ok"})
+    return messages
+
+
+def _chat_request(assistant_turns=0, tools=AGENT_TOOLS, **extra):
+    body = {"model": SMALL, "messages": _conversation(assistant_turns), **extra}
+    if tools is not None:
+        body["tools"] = tools
+    return body
+
+
+def _sse(url, body, headers=None):
+    """POST with http.client and split the raw SSE body: (response, [event payload strings])."""
+    host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request("POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})})
+        resp = conn.getresponse()
+        raw = resp.read().decode("utf-8")
+    finally:
+        conn.close()
+    assert raw.endswith("\n\n"), raw[-200:]
+    events = raw[:-2].split("\n\n")
+    assert all(e.startswith("data: ") and "\n" not in e for e in events), raw[:500]
+    return resp, [e[len("data: ") :] for e in events]
+
+
+def _reassemble(chunks):
+    """What an OpenAI client does with streamed tool calls: accumulate by index."""
+    calls, content, finish = {}, "", []
+    for c in chunks:
+        if not c["choices"]:
+            continue
+        (choice,) = c["choices"]
+        delta = choice["delta"]
+        content += delta.get("content") or ""
+        for tc in delta.get("tool_calls") or []:
+            slot = calls.setdefault(tc["index"], {"id": None, "name": "", "arguments": "", "pieces": 0})
+            if tc.get("id"):
+                slot["id"] = tc["id"]
+                assert tc["type"] == "function"
+            fn = tc.get("function") or {}
+            slot["name"] += fn.get("name") or ""
+            if fn.get("arguments"):
+                slot["arguments"] += fn["arguments"]
+                slot["pieces"] += 1
+        finish.append(choice["finish_reason"])
+    return [calls[i] for i in sorted(calls)], content, finish
+
+
+def test_scripted_streamed_tool_calls_follow_openai_sse(scripted):
+    scripted.script(AGENT_SCRIPT)
+    resp, events = _sse(scripted.url, _chat_request(1, stream=True, stream_options={"include_usage": True}))
+    assert resp.status == 200 and resp.getheader("Content-Type") == "text/event-stream"
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    for c in chunks:
+        assert c["object"] == "chat.completion.chunk" and c["id"] == chunks[0]["id"] and c["id"].startswith("chatcmpl-")
+        assert c["model"] == SMALL and c["system_fingerprint"] == "fp_ollama" and isinstance(c["created"], int)
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    usage = chunks[-1]["usage"]
+    assert chunks[-1]["choices"] == [] and usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
+    calls, content, finish = _reassemble(chunks)
+    assert content == ""
+    assert finish[-1] == "tool_calls" and all(f is None for f in finish[:-1])
+    assert chunks[-2]["choices"][0]["delta"] == {}
+    assert [c["name"] for c in calls] == ["file_editor", "terminal"]  # turn 1: one assistant message in the request
+    assert json.loads(calls[0]["arguments"]) == CREATE_ARGS and json.loads(calls[1]["arguments"]) == {"command": "ls /workspace"}
+    assert all(c["pieces"] >= 3 for c in calls), "arguments come in several pieces"
+    assert all(c["id"].startswith("call_") for c in calls) and calls[0]["id"] != calls[1]["id"]
+
+
+def test_scripted_stream_with_the_openai_client(scripted):
+    openai = pytest.importorskip("openai")
+    scripted.script(AGENT_SCRIPT)
+    client = openai.OpenAI(base_url=scripted.url + "/v1", api_key=SECRET)
+    stream = client.chat.completions.create(**_chat_request(0), stream=True)
+    args, names, finish = {}, {}, None
+    for chunk in stream:
+        for tc in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
+            names[tc.index] = names.get(tc.index, "") + ((tc.function.name or "") if tc.function else "")
+            args[tc.index] = args.get(tc.index, "") + ((tc.function.arguments or "") if tc.function else "")
+        if chunk.choices and chunk.choices[0].finish_reason:
+            finish = chunk.choices[0].finish_reason
+    assert names == {0: "terminal"} and json.loads(args[0]) == SHELL_ARGS and finish == "tool_calls"
+
+
+def test_scripted_non_streamed_tool_call(scripted):
+    scripted.script(AGENT_SCRIPT)
+    r = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["object"] == "chat.completion" and body["model"] == SMALL and body["system_fingerprint"] == "fp_ollama"
+    (choice,) = body["choices"]
+    assert choice["finish_reason"] == "tool_calls" and choice["message"]["role"] == "assistant"
+    (call,) = choice["message"]["tool_calls"]
+    assert call["type"] == "function" and call["id"].startswith("call_") and call["function"]["name"] == "terminal"
+    assert isinstance(call["function"]["arguments"], str) and json.loads(call["function"]["arguments"]) == SHELL_ARGS
+    again = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0)).json()
+    assert again["choices"][0]["message"]["tool_calls"] == [call], "a retried request gets the same turn and ids"
+
+
+def test_scripted_turn_is_the_assistant_message_count(scripted):
+    scripted.script({"turns": [{"tool_calls": [{"name": "terminal", "arguments": {"command": "true"}}]}, {"content": "All done, nothing left."}]})
+
+    def answer(n, **extra):
+        return HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(n, **extra)).json()["choices"][0]
+
+    assert answer(0)["message"]["tool_calls"][0]["function"]["name"] == "terminal"
+    for n in (1, 2, 5):  # the last turn is content: it is answered again past the end
+        choice = answer(n)
+        assert choice["finish_reason"] == "stop" and choice["message"]["content"] == "All done, nothing left." and "tool_calls" not in choice["message"]
+    resp, events = _sse(scripted.url, _chat_request(1, stream=True))
+    chunks = [json.loads(e) for e in events[:-1]]
+    texts = [c["choices"][0]["delta"].get("content") for c in chunks if c["choices"][0]["delta"].get("content")]
+    assert len(texts) > 1 and "".join(texts) == "All done, nothing left."
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and events[-1] == "[DONE]"
+    scripted.script({"turns": [{"tool_calls": [{"name": "finish", "arguments": FINISH_ARGS}]}]})
+    assert answer(0)["message"]["tool_calls"][0]["function"]["name"] == "finish"
+    assert answer(1)["message"]["content"] == "done"  # past the end of a tool-call script
+
+
+def test_requests_without_tools_are_not_scripted(scripted):
+    scripted.script(AGENT_SCRIPT)
+    for tools in (None, []):
+        r = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0, tools=tools))
+        choice = r.json()["choices"][0]
+        assert r.status_code == 200 and choice["finish_reason"] == "stop" and "You said: do the task" in choice["message"]["content"]
+        assert "tool_calls" not in choice["message"]
+    # a title generator in between consumed nothing: turn 0 is still the terminal call
+    r = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0))
+    assert r.json()["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "terminal"
+
+
+def test_scripted_tool_not_offered_is_400_naming_it(scripted):
+    scripted.script({"turns": [{"tool_calls": [{"name": "str_replace_editor", "arguments": {"command": "view", "path": "/"}}]}]})
+    for stream in (False, True):
+        r = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0, stream=stream))
+        assert r.status_code == 400
+        err = r.json()["error"]
+        assert err["type"] == "invalid_request_error"
+        assert "'str_replace_editor'" in err["message"] and "terminal, file_editor, task_tracker, finish, think" in err["message"]
+
+
+def test_scripted_swap_takes_effect_between_requests(scripted):
+    scripted.script({"turns": [{"tool_calls": [{"name": "think", "arguments": {"thought": "first"}}]}]})
+    first = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0)).json()
+    scripted.script({"turns": [{"content": "second script"}]})
+    second = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0)).json()
+    assert json.loads(first["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]) == {"thought": "first"}
+    assert second["choices"][0]["message"]["content"] == "second script"
+
+
+def test_scripted_model_mismatch_is_404(scripted):
+    scripted.script({**AGENT_SCRIPT, "model": "qwen2.5-coder:7b"})
+    r = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0))
+    assert r.status_code == 404
+    err = r.json()["error"]
+    assert err["type"] == "not_found_error" and err["message"].startswith(f"model '{SMALL}' not found") and "qwen2.5-coder:7b" in err["message"]
+    scripted.script({**AGENT_SCRIPT, "model": "qwen2.5-coder:0.5b"})
+    assert HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0)).status_code == 200
+
+
+def test_scripted_broken_script_is_500_saying_why(scripted):
+    scripted.script("{not json")
+    r = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0))
+    assert r.status_code == 500 and "OLLAMA_STANDIN_SCRIPT" in r.json()["error"]["message"] and "invalid JSON" in r.json()["error"]["message"]
+    scripted.script({"turns": [{"tool_calls": [{"arguments": {}}]}]})
+    assert "turn 0, tool call 0" in HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0)).json()["error"]["message"]
+    scripted.script(AGENT_SCRIPT)
+
+
+def test_example_openhands_script_drives_a_whole_conversation(scripted):
+    example = json.loads((STANDIN_DIR / "openhands_script.json").read_text())
+    scripted.script(example)
+    served = []
+    for n in range(len(example["turns"]) + 1):
+        (choice,) = HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(n)).json()["choices"]
+        calls = choice["message"].get("tool_calls") or []
+        served.append([(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in calls] or choice["message"]["content"])
+    assert [s[0][0] if isinstance(s, list) else s for s in served] == ["terminal", "file_editor", "file_editor", "finish", "done"]
+    assert served[0][0][1]["command"].startswith("mkdir -p /workspace/project") and served[0][0][1]["is_input"] is False
+    assert served[1][0][1]["command"] == "create" and served[2][0][1]["command"] == "str_replace" and "message" in served[3][0][1]
+
+
+def test_scripted_request_log_has_chat_keys_and_no_credential(scripted):
+    scripted.script(AGENT_SCRIPT)
+    before = len(scripted.requests())
+    headers = {"Authorization": f"Bearer {SECRET}", "X-Forwarded-For": "203.0.113.7", "User-Agent": "litellm/1.0 (test)"}
+    _sse(scripted.url, _chat_request(2, stream=True), headers=headers)
+    HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0, tools=None), headers={"Authorization": f"Basic {SECRET}"})
+    HTTP.post(scripted.url + "/v1/chat/completions", json=_chat_request(0, tools=[_tool("browser_navigate", url={"type": "string"})]))
+    HTTP.post(scripted.url + "/api/chat", json={"model": SMALL, "stream": False, "messages": [{"role": "user", "content": "hi"}]})
+    lines = scripted.request_log.read_text().splitlines()[before:]
+    assert SECRET not in "\n".join(lines)
+    scripted_line, plain, refused, native = (json.loads(line) for line in lines)
+    for entry in (scripted_line, plain, refused, native):
+        assert set(entry) == {"ts", "method", "path", "model", "stream", *CHAT_LOG_KEYS}
+        assert entry["client"] == "127.0.0.1" and entry["model"] == SMALL
+    assert scripted_line["path"] == "/v1/chat/completions" and scripted_line["stream"] is True
+    assert (scripted_line["authorization"], scripted_line["forwarded_for"], scripted_line["user_agent"]) == ("bearer", "203.0.113.7", "litellm/1.0 (test)")
+    assert scripted_line["tools"] == ["terminal", "file_editor", "task_tracker", "finish", "think"]
+    assert (scripted_line["messages"], scripted_line["turn"], scripted_line["tool_calls"]) == (6, 2, ["finish"])
+    assert (plain["authorization"], plain["tools"], plain["turn"], plain["tool_calls"], plain["forwarded_for"]) == ("other", [], None, [], None)
+    assert (refused["authorization"], refused["tools"], refused["turn"], refused["tool_calls"]) == ("none", ["browser_navigate"], None, [])
+    assert (native["path"], native["messages"], native["turn"]) == ("/api/chat", 1, None)
+
+
+# --------------------------------------------------------------------------------------------------------------------
 # CLI
 
 
