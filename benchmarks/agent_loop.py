@@ -33,7 +33,7 @@ import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
+import _collection  # benchmarks/_collection.py, beside this script
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CHAT_PATH = '/v1/chat/completions'
@@ -41,14 +41,7 @@ DEFAULT_MESSAGE = 'Reply with the single word done, then finish.'
 
 
 def collections_path():
-    """A directory holding ansible_collections/selfhosted/ai_coding -> this checkout (the make targets' one if there)."""
-    made = REPO / '.cache' / 'collections'
-    if (made / 'ansible_collections' / 'selfhosted' / 'ai_coding').exists():
-        return made
-    scratch = pathlib.Path(tempfile.mkdtemp(prefix='agent_loop_collections_'))
-    (scratch / 'ansible_collections' / 'selfhosted').mkdir(parents=True)
-    (scratch / 'ansible_collections' / 'selfhosted' / 'ai_coding').symlink_to(REPO)
-    return scratch
+    return _collection.collections_path(prefix='agent_loop_collections_')
 
 
 class LlmLog(object):

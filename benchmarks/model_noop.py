@@ -31,6 +31,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+
+import _collection  # benchmarks/_collection.py, beside this script
 import time
 import urllib.request
 
@@ -40,14 +42,7 @@ MODELS = ['bench/m%02d' % i for i in range(1, 21)]
 
 
 def collections_path():
-    """A directory holding ansible_collections/selfhosted/ai_coding -> this checkout (the make targets' one if there)."""
-    made = REPO / '.cache' / 'collections'
-    if (made / 'ansible_collections' / 'selfhosted' / 'ai_coding').exists():
-        return made
-    scratch = pathlib.Path(tempfile.mkdtemp(prefix='model_noop_collections_'))
-    (scratch / 'ansible_collections' / 'selfhosted').mkdir(parents=True)
-    (scratch / 'ansible_collections' / 'selfhosted' / 'ai_coding').symlink_to(REPO)
-    return scratch
+    return _collection.collections_path(prefix='model_noop_collections_')
 
 
 def free_port():

@@ -676,7 +676,12 @@ def _conversation(assistant_turns, user="do the task"):
     return messages
 
 
-def _chat_request(assistant_turns=0, tools=AGENT_TOOLS, **extra):
+_OFFER_AGENT_TOOLS = object()  # the default: offer AGENT_TOOLS (None offers no tools)
+
+
+def _chat_request(assistant_turns=0, tools=_OFFER_AGENT_TOOLS, **extra):
+    if tools is _OFFER_AGENT_TOOLS:
+        tools = AGENT_TOOLS
     body = {"model": SMALL, "messages": _conversation(assistant_turns), **extra}
     if tools is not None:
         body["tools"] = tools

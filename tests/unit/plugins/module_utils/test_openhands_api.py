@@ -13,49 +13,7 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._openhands_ap
     validate_url,
 )
 
-TASK_ID = '0f6c7d2e9a8b4c3d2e1f0a9b8c7d6e5f'
-CONV_ID = '5bb1d5d0c6c94a0d8a3f0e7c3a1b2c4d'
-SANDBOX_ID = 'oh-agent-server-3Xb2kLmNpQ'
-SECRET = 'sess-key-6f1e2d3c'
-
-
-def header(recorded, name):
-    """A request header by name, case-insensitively (urllib sends ``X-session-api-key``; HTTP names ignore case)."""
-    for key, value in recorded.headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
-
-class FakeClock(object):
-    """A monotonic clock that only moves when the client sleeps (plus an optional cost per request)."""
-
-    def __init__(self, start=1000.0):
-        self.now = start
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def task(status, conversation_id=None, sandbox_id=None, detail=None):
-    """An AppConversationStartTask as the server serialises it (ids as hex, request echoed back)."""
-    return {'id': TASK_ID, 'created_by_user_id': None, 'status': status, 'detail': detail,
-            'app_conversation_id': conversation_id, 'sandbox_id': sandbox_id, 'agent_server_url': None,
-            'request': {'initial_message': {'role': 'user', 'content': [{'type': 'text', 'text': 'hi'}], 'run': True}},
-            'created_at': '2025-11-30T08:00:00Z', 'updated_at': '2025-11-30T08:00:00Z'}
-
-
-def conversation(execution_status, sandbox_status='RUNNING'):
-    """An AppConversation, including the per-conversation session key the client must never return."""
-    return {'id': CONV_ID, 'created_by_user_id': None, 'sandbox_id': SANDBOX_ID, 'title': 'Conversation 5bb1d',
-            'sandbox_status': sandbox_status, 'execution_status': execution_status,
-            'conversation_url': 'http://127.0.0.1:38001/api/conversations/' + CONV_ID,
-            'session_api_key': 'agent-server-secret', 'tags': {}, 'pr_number': [], 'metrics': None}
+from openhands_api_fakes import CONV_ID, SANDBOX_ID, SECRET, TASK_ID, FakeClock, conversation, header, task  # noqa: F401 (tests/fixtures)
 
 
 @pytest.fixture

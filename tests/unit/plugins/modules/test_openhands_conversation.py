@@ -11,31 +11,7 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils import _openh
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._openhands_api import CONVERSATIONS_PATH, START_TASKS_PATH
 from ansible_collections.selfhosted.ai_coding.plugins.modules import openhands_conversation
 
-TASK_ID = '0f6c7d2e9a8b4c3d2e1f0a9b8c7d6e5f'
-CONV_ID = '5bb1d5d0c6c94a0d8a3f0e7c3a1b2c4d'
-SANDBOX_ID = 'oh-agent-server-3Xb2kLmNpQ'
-SECRET = 'sess-key-6f1e2d3c'
-
-
-def header(recorded, name):
-    """A request header by name, case-insensitively (urllib sends ``X-session-api-key``; HTTP names ignore case)."""
-    for key, value in recorded.headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
-
-class FakeClock(object):
-    def __init__(self):
-        self.now = 500.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from openhands_api_fakes import CONV_ID, SANDBOX_ID, SECRET, TASK_ID, FakeClock, conversation, header, task  # noqa: F401 (tests/fixtures)
 
 
 @pytest.fixture
@@ -49,16 +25,6 @@ def clock(monkeypatch):
 
     monkeypatch.setattr(_openhands_api.OpenHandsClient, 'run_conversation', run_conversation)
     return fake
-
-
-def task(status, conversation_id=None, sandbox_id=None, detail=None):
-    return {'id': TASK_ID, 'created_by_user_id': None, 'status': status, 'detail': detail, 'app_conversation_id': conversation_id,
-            'sandbox_id': sandbox_id, 'agent_server_url': None, 'request': {}}
-
-
-def conversation(execution_status, sandbox_status='RUNNING'):
-    return {'id': CONV_ID, 'sandbox_id': SANDBOX_ID, 'sandbox_status': sandbox_status, 'execution_status': execution_status,
-            'session_api_key': 'agent-server-secret'}
 
 
 @pytest.fixture
