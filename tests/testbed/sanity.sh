@@ -5,6 +5,10 @@
 # A scratch HOME (~/.cache/ai-coding/ansible-test-home) holds ansible-test's caches and venvs and the get-pip stand-in (tests/testbed/get_pip_offline.py)
 # that replaces the bootstrap download from a host unreachable here.
 #
+# The copy leaves out collections/ (the checkout's link to itself) and ansible.cfg (which uses it), as galaxy.yml's
+# build_ignore does: sanity sees what the tarball ships. ansible-test would not walk the link, but its `symlinks` test
+# refuses links to directories, and an ignore-2.x.txt entry for it would fail sanity on the built collection.
+#
 # Sanity tests skipped, and why (all others run):
 #   compile and import run on the venv's Python only (see the Makefile: other interpreters are not installed).
 #   Tests that need Docker/podman images (--docker) are not used: --local with this venv.
@@ -29,9 +33,10 @@ cp "$REPO_ROOT/tests/testbed/get_pip_offline.py" "$HOME/.ansible/test/cache/get_
 
 rm -rf "$dest" && mkdir -p "$dest"
 if git -C "$REPO_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
-  git -C "$REPO_ROOT" ls-files -co --exclude-standard -z | tar -C "$REPO_ROOT" --ignore-failed-read --null -T - -cf - | tar -C "$dest" -xf -
+  git -C "$REPO_ROOT" ls-files -co --exclude-standard -z | { grep -zvE '^(collections/|ansible\.cfg$)' || true; } |
+    tar -C "$REPO_ROOT" --ignore-failed-read --null -T - -cf - | tar -C "$dest" -xf -
 else
-  tar -C "$REPO_ROOT" --exclude=./.venv --exclude=./.cache --exclude=./.git -cf - . | tar -C "$dest" -xf -
+  tar -C "$REPO_ROOT" --exclude=./.venv --exclude=./.cache --exclude=./.git --exclude=./collections --exclude=./ansible.cfg -cf - . | tar -C "$dest" -xf -
 fi
 cd "$dest" || exit 2
 # The copy lives under the checkout's ignored .cache/, so ansible-test would list its files through the checkout's
