@@ -34,11 +34,29 @@ echo "demo: systemd in $NAME is ${state:-unknown}"
 extra=()
 [[ -f $REPO_ROOT/tests/testbed/demo-vars.sh ]] && source "$REPO_ROOT/tests/testbed/demo-vars.sh"
 
-echo "demo: ansible-playbook site.yml -i inventories/demo ${extra[*]}"
-ansible-playbook site.yml -i inventories/demo "${extra[@]}"
+# OpenHands, unless AI_CODING_DEMO_OPENHANDS=0: its images are built here once (minutes; cached by recipe), the host
+# joins the `openhands` group through a second inventory, and the Ollama stand-in answers the agent from a script
+# (tests/fixtures/ollama_standin/openhands_script.json) so the health table's "agent loop" row shows a real run.
+inventories=(-i inventories/demo)
+if [[ ${AI_CODING_DEMO_OPENHANDS:-1} != 0 ]]; then
+  echo "demo: building the OpenHands app and sandbox images (the first time takes about 6 min; AI_CODING_DEMO_OPENHANDS=0 skips OpenHands)"
+  ansible-playbook tests/testbed/demo_openhands.yml
+  inventories+=(-i "$DEMO_DIR/openhands-inventory.yml")
+  # A test-bed need, as molecule/_shared/prepare_dind.yml sets it: the inner dockerd cannot write the container's
+  # IPv6 sysctls, so it must be told not to try (else every inner container, each sandbox, fails to start).
+  docker exec "$NAME" sh -c 'mkdir -p /etc/systemd/system/docker.service.d && printf "[Service]\nEnvironment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1\n" >/etc/systemd/system/docker.service.d/10-testbed-ipv6.conf && systemctl daemon-reload && systemctl restart docker'
+  docker exec "$NAME" mkdir -p /etc/ollama
+  docker cp "$REPO_ROOT/tests/fixtures/ollama_standin/openhands_script.json" "$NAME:/etc/ollama/standin-script.json"
+  extra+=(-e '{"ollama_environment": {"OLLAMA_STANDIN_SCRIPT": "/etc/ollama/standin-script.json"}}')
+else
+  echo "demo: AI_CODING_DEMO_OPENHANDS=0: OpenHands is left out"
+fi
+
+echo "demo: ansible-playbook site.yml ${inventories[*]} ${extra[*]}"
+ansible-playbook site.yml "${inventories[@]}" "${extra[@]}"
 echo
-echo "demo: ansible-playbook playbooks/verify.yml -i inventories/demo"
-ansible-playbook playbooks/verify.yml -i inventories/demo "${extra[@]}"
+echo "demo: ansible-playbook playbooks/verify.yml ${inventories[*]}"
+ansible-playbook playbooks/verify.yml "${inventories[@]}" "${extra[@]}"
 cat <<MSG
 
 demo: $NAME is up. Every service listens on the container's loopback only, as on a hardened VPS. Reach them with:
@@ -48,8 +66,9 @@ demo: $NAME is up. Every service listens on the container's loopback only, as on
   # Ollama through the reverse proxy (HTTPS, self-signed, basic auth as user "demo"; the password was generated
   # once into $CACHE_DIR/demo/ollama-proxy-password, mode 0600):
   docker exec $NAME python3 -c 'import base64,ssl,sys,urllib.request as u; r=u.Request("https://ollama.demo.test/api/version", headers={"Authorization": "Basic "+base64.b64encode(("demo:"+sys.argv[1]).encode()).decode()}); print(u.urlopen(r, context=ssl._create_unverified_context()).read().decode())' "\$(cat $CACHE_DIR/demo/ollama-proxy-password)"
+  docker exec $NAME ls -l /var/lib/openhands/workspace   # what the demo's agent wrote (OpenHands on 127.0.0.1:3000)
   docker exec ai-coding-demo systemctl start ai-coding-backup.service   # a restic backup now (the timer runs it at 02:00)
   ansible-playbook playbooks/backup_drill.yml -i inventories/demo  # restore the latest snapshot into scratch and compare
-  ansible-playbook playbooks/verify.yml -i inventories/demo   # the health table again (after: source tests/testbed/env.sh)
+  ansible-playbook playbooks/verify.yml ${inventories[*]}   # the health table again (after: source tests/testbed/env.sh)
   make demo-destroy                               # remove it
 MSG
