@@ -9,13 +9,22 @@ NAME=ai-coding-demo
 IMAGE=${AI_CODING_DEMO_IMAGE:-local/ai-coding-dind:trixie}
 DEMO_DIR=$CACHE_DIR/demo
 
+# Paused inner containers (OpenHands pauses older sandboxes) sit in a frozen cgroup: unpause them first, or
+# `docker rm -f` of the demo host never gets their exit and leaves it behind.
+unpause_inner() {
+  docker exec "$NAME" sh -c 'command -v docker >/dev/null && docker ps -q --filter status=paused | xargs -r docker unpause' \
+    >/dev/null 2>&1 || true
+}
+
 if [[ ${1:-up} == destroy ]]; then
+  unpause_inner
   docker rm -f -v "$NAME" >/dev/null 2>&1 && echo "demo: removed $NAME" || echo "demo: no $NAME container"
   exit 0
 fi
 
 mkdir -p "$DEMO_DIR"
 echo "demo: starting a fresh $NAME from $IMAGE"
+unpause_inner
 docker rm -f -v "$NAME" >/dev/null 2>&1 || true
 # The systemd-in-a-container recipe of the test bed (no --privileged: this machine refuses it), plus what a
 # Docker engine inside needs (NET_ADMIN, seccomp unconfined, /var/lib/docker on a volume) for container-mode roles.

@@ -38,11 +38,24 @@ mol() { # step [args after --]
   return "$rc"
 }
 
+# A Docker-in-Docker instance's inner engine may hold paused containers (OpenHands pauses older sandboxes): their
+# processes sit in a frozen cgroup, and `docker rm -f` of the instance then never gets their exit and leaves it behind
+# (the next run could not create it). Unpause them inside each instance of this scenario before destroying it.
+unpause_inner() {
+  local name
+  for name in $(docker ps --format '{{.Names}}' | grep -E "^${scenario}(-|$)" || true); do
+    docker exec "$name" sh -c 'command -v docker >/dev/null && docker ps -q --filter status=paused | xargs -r docker unpause' \
+      >/dev/null 2>&1 || true
+  done
+}
+
 finish() {
+  unpause_inner
   mol destroy >/dev/null 2>&1 || true
 }
 trap finish EXIT
 
+unpause_inner
 mol destroy >/dev/null 2>&1 || true
 for step in syntax create prepare converge idempotence; do
   mol "$step" || { echo "molecule.sh: scenario '$scenario' failed at step '$step' (log: $log)" >&2; exit 1; }
