@@ -12,6 +12,12 @@ scenario=${1:?usage: molecule.sh SCENARIO}
 cd "$REPO_ROOT" || exit 2
 [[ -f molecule/$scenario/molecule.yml ]] || { echo "molecule.sh: no scenario molecule/$scenario/molecule.yml" >&2; exit 2; }
 
+# A scenario that names AI_CODING_COOLIFY_UPSTREAM gets Coolify's pinned upstream files (checked against the repo's sums).
+if grep -q AI_CODING_COOLIFY_UPSTREAM "molecule/$scenario"/*.yml; then
+  AI_CODING_COOLIFY_UPSTREAM=$("$REPO_ROOT/tests/testbed/coolify-upstream.sh") || exit 1
+  export AI_CODING_COOLIFY_UPSTREAM
+fi
+
 bases=(--base-config "$REPO_ROOT/molecule/_shared/base.yml")
 if head -n 3 "molecule/$scenario/molecule.yml" | grep -q '^# molecule-base: dind'; then
   bases+=(--base-config "$REPO_ROOT/molecule/_shared/base-dind.yml")

@@ -1,7 +1,7 @@
 # Contract suite: every request the Coolify modules send and every answer they accept, checked against Coolify's openapi.yaml.
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Drive the coolify_* modules (their real ``main()``) against the Coolify stand-in, record every HTTP exchange at the
-server, and validate each one against ``../shared/reference/coolify-upstream/openapi.yaml`` with ``jsonschema``:
+server, and validate each one against Coolify's pinned ``openapi.yaml`` (``tests/testbed/coolify-upstream.sh``) with ``jsonschema``:
 
 - the path and method are an operation of the spec (path templates matched segment by segment);
 - the request body validates against the operation's ``requestBody`` schema (``required`` included);
@@ -20,6 +20,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import threading
 from pathlib import Path
 
@@ -31,11 +32,21 @@ yaml = pytest.importorskip('yaml')
 jsonschema = pytest.importorskip('jsonschema')
 
 REPO = Path(__file__).resolve().parents[3]
-SPEC_PATH = Path(os.environ.get('COOLIFY_OPENAPI', REPO.parent / 'shared' / 'reference' / 'coolify-upstream' / 'openapi.yaml'))
 STANDIN = REPO / 'tests' / 'fixtures' / 'coolify_standin' / 'standin.py'
 
-if not SPEC_PATH.is_file():
-    pytest.skip('Coolify openapi.yaml not found at %s (set COOLIFY_OPENAPI): contract not checked' % SPEC_PATH, allow_module_level=True)
+
+def _spec_path():
+    """COOLIFY_OPENAPI, else the pinned version's openapi.yaml that tests/testbed/coolify-upstream.sh puts in .cache
+    (from a local copy or the release tag, checked against the sums kept in the repo). Missing is a failure, not a skip."""
+    if os.environ.get('COOLIFY_OPENAPI'):
+        return Path(os.environ['COOLIFY_OPENAPI'])
+    run = subprocess.run(['bash', str(REPO / 'tests' / 'testbed' / 'coolify-upstream.sh')], capture_output=True, text=True)
+    if run.returncode != 0:
+        pytest.fail("Coolify's pinned openapi.yaml is not available: %s" % run.stderr.strip(), pytrace=False)
+    return Path(run.stdout.strip()) / 'openapi.yaml'
+
+
+SPEC_PATH = _spec_path()
 
 from ansible_collections.selfhosted.ai_coding.plugins.modules import (  # noqa: E402
     coolify_application,
