@@ -10,6 +10,7 @@
 #   3. the release tag on GitHub: https://raw.githubusercontent.com/coollabsio/coolify/v<version>/<file>
 # A file whose sum differs is never used. Prints the directory on stdout. Usage: coolify-upstream.sh
 set -euo pipefail
+# shellcheck source=tests/testbed/env.sh
 source "$(dirname "$0")/env.sh"
 say() { printf 'coolify-upstream: %s\n' "$*" >&2; }
 
@@ -56,7 +57,7 @@ elif from_tag; then
 fi
 if [[ -z $source ]]; then
   say "Coolify $version's upstream files are not here and could not be downloaded. On an offline machine set"
-  say "AI_CODING_COOLIFY_UPSTREAM_DIR to a directory holding: $(echo $files)"
+  say "AI_CODING_COOLIFY_UPSTREAM_DIR to a directory holding: ${files//$'\n'/ }"
   exit 1
 fi
 if ! (cd "$tmp" && sha256sum --quiet -c "$sums" >&2); then

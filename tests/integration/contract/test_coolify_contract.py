@@ -40,7 +40,7 @@ def _spec_path():
     (from a local copy or the release tag, checked against the sums kept in the repo). Missing is a failure, not a skip."""
     if os.environ.get('COOLIFY_OPENAPI'):
         return Path(os.environ['COOLIFY_OPENAPI'])
-    run = subprocess.run(['bash', str(REPO / 'tests' / 'testbed' / 'coolify-upstream.sh')], capture_output=True, text=True)
+    run = subprocess.run(['bash', str(REPO / 'tests' / 'testbed' / 'coolify-upstream.sh')], capture_output=True, text=True, check=False)
     if run.returncode != 0:
         pytest.fail("Coolify's pinned openapi.yaml is not available: %s" % run.stderr.strip(), pytrace=False)
     return Path(run.stdout.strip()) / 'openapi.yaml'
