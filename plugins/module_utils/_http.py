@@ -6,36 +6,58 @@
 
 Everything goes through :func:`ansible.module_utils.urls.open_url`, so the managed host needs nothing beyond the
 Python standard library (no ``requests``). Every call takes an explicit ``timeout``; it is the socket timeout, so it
-bounds the connect and each read, not the whole exchange (a stream that keeps sending never times out).
+bounds the connect and each read, not the whole exchange (a stream that keeps sending never times out). Give
+:func:`request` a ``total_timeout`` to bound the whole exchange instead (connect, TLS, redirects, headers and body):
+at that many seconds a watchdog shuts the exchange's connections down (see :func:`time_limit`), so a server that
+trickles its answer a byte at a time, in the headers or in the body, ends at the limit; what was read by then is
+never taken for a complete answer. The name lookup is the one step it cannot cut short (the resolver's own timeouts
+bound it).
 
 Failures raise :class:`RequestError`: ``status`` is the HTTP status for an answer outside 2xx, and ``None`` when no
-answer came (refused connection, DNS failure, TLS failure, timeout, connection dropped mid-stream). Its ``body`` holds
-the answer's text (capped at :data:`MAX_ERROR_BODY` characters) so a client can pick the server's own error message
-out of it. Request headers are never put into an exception or a message: use :func:`redact_headers` before logging
-them.
+answer came (refused connection, DNS failure, TLS failure, timeout, connection dropped mid-stream, a request header
+that cannot be sent). Its ``body`` holds the answer's text (capped at :data:`MAX_ERROR_BODY` characters) so a client
+can pick the server's own error message out of it.
+
+Secrets never reach a message: request headers are checked before anything is sent and a bad value is named by its
+header, never quoted (:func:`header_problem`); the values of secret-looking headers and the credentials of a URL
+(``user:password@``, ``?token=...``) are masked in ``RequestError``'s text, reason, body and url. Use
+:func:`redact_headers` and :func:`redact_url` before logging headers or a URL, :func:`scrub` for any other text.
 
 Public interface::
 
-    request(method, url, payload=None, data=None, headers=None, timeout=30, validate_certs=True, ...) -> Response
+    request(method, url, payload=None, data=None, headers=None, timeout=30, validate_certs=True, ...,
+            total_timeout=None) -> Response
     request_json(method, url, payload=None, ...)  -> decoded JSON value (None for an empty body)
     iter_lines(method, url, payload=None, ..., max_line=MAX_LINE, skip_blank=True) -> iterator of str (NDJSON)
     join_url(base_url, path) -> str
     status_text(status) -> str          e.g. 404 -> 'Not Found'
     redact_headers(headers) -> dict     secret-looking header values replaced by '********'
-    RequestError(status, body, url, reason=None, method=None)
+    redact_url(url) -> str              user:password@ and secret-looking query values replaced by '********'
+    url_secrets(url) -> list of str     the secret parts of a URL, for scrub()
+    scrub(text, secrets) -> str         every secret (4 characters or more) in text replaced by '********'
+    header_problem(name, value) -> str or None   why a request header cannot be sent (the value is never quoted)
+    time_limit(seconds) -> TimeLimit    context manager: connections opened in the block are shut down at the limit
+    RequestError(status, body, url, reason=None, method=None, timed_out=False, secrets=None)
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import ssl
+import threading
+import time
 import urllib.error
+from contextlib import contextmanager
+from urllib.parse import parse_qsl, urlsplit
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
+
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import show, type_name
 
 DEFAULT_TIMEOUT = 30
 # The most characters of an error answer kept in RequestError.body (an HTML error page can be large).
@@ -104,12 +126,249 @@ def redact_headers(headers):
     """
     redacted = {}
     for name, value in (headers or {}).items():
-        lowered = to_text(name).lower()
-        if lowered in SENSITIVE_HEADERS or any(word in lowered for word in SENSITIVE_HEADER_WORDS):
+        if _is_secret_name(name):
             redacted[name] = REDACTED
         else:
             redacted[name] = value
     return redacted
+
+
+def _is_secret_name(name):
+    lowered = to_text(name).lower()
+    return lowered in SENSITIVE_HEADERS or any(word in lowered for word in SENSITIVE_HEADER_WORDS)
+
+
+# RFC 9110 5.1 / 5.6.2: a field name is a token.
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# RFC 9110 5.5: a field value is visible latin-1 text, spaces and tabs; no CR, LF, NUL or other control character.
+_FIELD_VALUE_BAD = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
+
+
+def header_problem(name, value):
+    """Why the request header ``name: value`` cannot be sent, or ``None`` when it can.
+
+    The answer names the header and the rule; it never quotes the value, in any form (a header value is often a
+    token, and an escaped or partial copy would escape Ansible's masking of secrets).
+    """
+    if not isinstance(name, str) or not _TOKEN.match(name):
+        return ('header name %s is not a valid header name (letters, digits and !#$%%&\'*+-.^_`|~, nothing else)'
+                % (show(name) if isinstance(name, str) else 'of the kind %s' % type_name(name)))
+    if isinstance(value, bool) or not isinstance(value, (str, bytes, int)):
+        return 'header %s has a value of the wrong kind (a %s); a header value is text' % (show(name), type_name(value))
+    if isinstance(value, int):
+        return None
+    if isinstance(value, bytes):
+        value = value.decode('latin-1')
+    if _FIELD_VALUE_BAD.search(value):
+        return ('header %s has an invalid value: it holds a line break or another control character, which cannot be '
+                'sent (the value is not shown)' % show(name))
+    if any(ord(char) > 255 for char in value):
+        return ('header %s has an invalid value: it holds characters outside latin-1, which cannot be sent; '
+                'percent- or base64-encode it (the value is not shown)' % show(name))
+    return None
+
+
+def url_secrets(url):
+    """The secret parts of ``url``: its ``user:password`` and the password alone (or the user alone when there is no
+    password: ``https://TOKEN@host``), and the values of secret-looking query parameters (``?token=...``)."""
+    if not isinstance(url, str):
+        return []
+    secrets = []
+    userinfo = _userinfo(url)
+    if userinfo:
+        secrets.append(userinfo)
+        password = userinfo.partition(':')[2]
+        if password:
+            secrets.append(password)
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        query = ''
+    for key, value in parse_qsl(query, keep_blank_values=False):
+        if value and _is_secret_name(key):
+            secrets.append(value)
+    return secrets
+
+
+def _userinfo(url):
+    """The ``user:password`` part of ``url`` (without the ``@``), or ``''``.
+
+    Found conservatively: a URL whose password holds an unencoded ``/``, ``?`` or ``#`` still has it found (the part
+    before the first such character then looks like ``user:pass`` with a port that is not a number).
+    """
+    start = url.find('://')
+    if start < 0:
+        return ''
+    start += 3
+    rest = url[start:]
+    end = len(rest)
+    for char in '/?#':
+        found = rest.find(char)
+        if 0 <= found < end:
+            end = found
+    authority = rest[:end]
+    if '@' in authority:
+        return authority.rsplit('@', 1)[0]
+    host_port = authority.rsplit(':', 1)
+    if not authority.startswith('[') and len(host_port) == 2 and not host_port[1].isdigit() and '@' in rest[end:]:
+        return rest[:end + rest[end:].index('@')]
+    return ''
+
+
+def redact_url(url):
+    """``url`` safe to show: its ``user:password@`` becomes ``********@`` and secret-looking query values ``********``."""
+    if not isinstance(url, str):
+        return url
+    userinfo = _userinfo(url)
+    if userinfo:
+        start = url.find('://') + 3
+        url = url[:start] + REDACTED + url[start + len(userinfo):]
+    return scrub(url, url_secrets(url))
+
+
+def scrub(text, secrets):
+    """``text`` with every one of ``secrets`` (those of 4 characters or more) replaced by ``'********'``.
+
+    Shorter values are left alone: masking every ``1`` or ``ab`` would garble a message and protect nothing.
+    """
+    if not text:
+        return text
+    for secret in sorted(set(to_text(s) for s in secrets or () if s is not None), key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _header_secrets(headers):
+    """The values of the secret-looking ``headers``, and for ``Bearer xyz`` also ``xyz`` (a server may echo it)."""
+    secrets = []
+    for name, value in (headers or {}).items():
+        if not _is_secret_name(name) or not isinstance(value, (str, bytes)):
+            continue
+        value = to_text(value, errors='surrogate_or_replace')
+        secrets.append(value)
+        words = value.split()
+        if len(words) > 1:
+            secrets.extend(words[1:])
+    return secrets
+
+
+def _seconds(value):
+    return '%g' % value
+
+
+def _shutdown_fd(fd):
+    """Shut the connection on socket ``fd`` down (both ways), so a blocked connect, read or TLS handshake on it
+    returns at once; the descriptor itself stays open and owned by its socket object."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except (OSError, ValueError):  # closed meanwhile, or no socket
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        sock.detach()
+
+
+class TimeLimit(object):
+    """The limit of a :func:`time_limit` block: ``seconds``, ``deadline`` (``time.monotonic()``), ``remaining()``,
+    ``expired`` (the time is up) and ``fired`` (the watchdog shut the block's connections down)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.fired = False
+        self._fds = []
+        self._lock = threading.Lock()
+        self._active = True
+        self._timer = threading.Timer(max(float(seconds), 0.0), self._fire)
+        self._timer.daemon = True
+
+    def remaining(self):
+        return max(0.0, self.deadline - time.monotonic())
+
+    @property
+    def expired(self):
+        return self.fired or time.monotonic() >= self.deadline
+
+    def track(self, sock):
+        """Shut ``sock`` down at the limit (at once when the limit is already past)."""
+        try:
+            fd = sock.fileno()
+        except (OSError, AttributeError):
+            return
+        with self._lock:
+            if not self._active or fd < 0:
+                return
+            self._fds.append(fd)
+            if self.fired:
+                _shutdown_fd(fd)
+
+    def _fire(self):
+        with self._lock:
+            if not self._active:
+                return
+            self.fired = True
+            for fd in self._fds:
+                _shutdown_fd(fd)
+
+    def _start(self):
+        self._timer.start()
+
+    def _stop(self):
+        with self._lock:
+            self._active = False
+        self._timer.cancel()
+
+
+# The limits active in each thread (innermost last); the connections a thread opens are tracked by all of them.
+_local = threading.local()
+_patch_lock = threading.Lock()
+_patch_users = [0]
+_create_connection = [socket.create_connection]
+
+
+def _tracking_create_connection(*args, **kwargs):
+    """socket.create_connection, while a time_limit is active: the connection is handed to this thread's limits."""
+    sock = _create_connection[0](*args, **kwargs)
+    for limit in getattr(_local, 'limits', ()):
+        limit.track(sock)
+    return sock
+
+
+@contextmanager
+def time_limit(seconds):
+    """Bound the network I/O of the block to ``seconds`` in all; yields its :class:`TimeLimit`.
+
+    Every connection the block opens through ``socket.create_connection`` (which http.client, urllib and so
+    ``open_url`` use, redirects and proxies included) is shut down when the limit runs out: a blocked read or TLS
+    handshake returns at once (with end of stream or a connection error) and a connection opened later is shut down
+    as soon as it is made. Nothing is raised asynchronously: the code in the block sees an ordinary connection error,
+    and tells a timeout from a real failure by ``limit.expired``. Works in any thread. While a limit is active,
+    ``socket.create_connection`` is wrapped (the wrapper only looks at limits of the calling thread).
+    """
+    limit = TimeLimit(seconds)
+    with _patch_lock:
+        if _patch_users[0] == 0 and socket.create_connection is not _tracking_create_connection:
+            _create_connection[0] = socket.create_connection
+            socket.create_connection = _tracking_create_connection
+        _patch_users[0] += 1
+    limits = getattr(_local, 'limits', None)
+    if limits is None:
+        limits = _local.limits = []
+    limits.append(limit)
+    limit._start()
+    try:
+        yield limit
+    finally:
+        limit._stop()
+        limits.remove(limit)
+        with _patch_lock:
+            _patch_users[0] -= 1
+            if _patch_users[0] == 0 and socket.create_connection is _tracking_create_connection:
+                socket.create_connection = _create_connection[0]
 
 
 def join_url(base_url, path):
@@ -124,18 +383,23 @@ class RequestError(Exception):
 
     :ivar status: the HTTP status of an answer outside 2xx, or ``None`` when no (complete) answer came.
     :ivar body: the answer's text, at most :data:`MAX_ERROR_BODY` characters (``''`` when there was none).
-    :ivar url: the URL asked.
+    :ivar url: the URL asked, with its credentials masked (:func:`redact_url`).
     :ivar reason: for ``status=None`` the cause in words (``'[Errno 111] Connection refused'``, ``'timed out'``);
         for an HTTP status the status text.
     :ivar method: the HTTP method, when known.
+    :ivar timed_out: whether the exchange ran out of time (a ``timeout`` or ``total_timeout``).
+
+    ``secrets`` (optional): more text to mask in the body and the reason, besides the URL's credentials.
     """
 
-    def __init__(self, status, body, url, reason=None, method=None):
+    def __init__(self, status, body, url, reason=None, method=None, timed_out=False, secrets=None):
+        secrets = list(secrets or ()) + url_secrets(url)
         self.status = status
-        self.body = body or ''
-        self.url = url
+        self.body = scrub(body or '', secrets)
+        self.url = redact_url(url)
         self.method = method
-        self.reason = reason if reason is not None else status_text(status)
+        self.reason = scrub(reason, secrets) if reason is not None else status_text(status)
+        self.timed_out = bool(timed_out)
         super(RequestError, self).__init__(self._describe())
 
     def _describe(self):
@@ -184,16 +448,18 @@ class Response(object):
         return json.loads(self.text)
 
 
+def _is_timeout(exc):
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        exc = exc.reason
+    return isinstance(exc, (socket.timeout, TimeoutError))
+
+
 def _connection_reason(exc, timeout=None):
     """Words for an exception raised before or while reading an answer."""
-    timed_out = 'timed out' if timeout is None else 'timed out: no answer within %s seconds' % timeout
+    if _is_timeout(exc):
+        return 'timed out' if timeout is None else 'timed out: no answer within %s seconds' % timeout
     if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
-        reason = exc.reason
-        if isinstance(reason, (socket.timeout, TimeoutError)):
-            return timed_out
-        return to_native(reason)
-    if isinstance(exc, (socket.timeout, TimeoutError)):
-        return timed_out
+        return to_native(exc.reason)
     if isinstance(exc, http.client.IncompleteRead):
         return 'connection closed before the answer was complete'
     if isinstance(exc, http.client.RemoteDisconnected):
@@ -202,19 +468,57 @@ def _connection_reason(exc, timeout=None):
     return text or type(exc).__name__
 
 
+def _total_timeout_reason(total_timeout):
+    return 'timed out: no complete answer within %s seconds' % _seconds(total_timeout)
+
+
 # Everything open_url and reading an answer can raise when there is no (complete) HTTP answer.
 _NO_ANSWER_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException, UrlsConnectionError, ssl.CertificateError, ValueError)
 
 
-def _read_error_body(exc):
+class _DeadlinePassed(Exception):
+    """The body loop of a request with a ``total_timeout`` found the time used up."""
+
+
+def _read_until(resp, deadline, limit=None):
+    """Read the body of ``resp`` chunk by chunk until the end, ``limit`` bytes, or ``deadline`` (then
+    :class:`_DeadlinePassed`). ``read1`` returns what one read of the socket gave, so the deadline is looked at
+    between the bytes of a trickle too; a read blocked at the deadline is ended by :func:`time_limit`'s watchdog."""
+    reader = getattr(resp, 'read1', None) or resp.read
+    chunks, size = [], 0
+    while limit is None or size < limit:
+        if time.monotonic() >= deadline:
+            raise _DeadlinePassed()
+        chunk = reader(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b''.join(chunks)
+
+
+def _read_error_body(exc, deadline=None):
     try:
-        raw = exc.read()
+        if deadline is None:
+            raw = exc.read()
+        else:
+            raw = _read_until(getattr(exc, 'fp', None) or exc, deadline, limit=4 * MAX_ERROR_BODY)
     except Exception:  # the error answer's body is best effort: the status alone still says what happened
         raw = b''
     return to_text(raw or b'', errors='surrogate_or_replace')[:MAX_ERROR_BODY]
 
 
-def _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket):
+def _check_headers(method, url, headers):
+    """Refuse, before anything is sent, a request header that http.client would refuse (or send split)."""
+    for name, value in (headers or {}).items():
+        problem = header_problem(name, value)
+        if problem:
+            raise RequestError(None, '', url, reason='request %s' % problem, method=method)
+
+
+def _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket, deadline=None):
+    _check_headers(method, url, headers)
+    secrets = _header_secrets(headers)
     send_headers = {'Accept': JSON_CONTENT_TYPE}
     if payload is not None:
         if data is not None:
@@ -236,30 +540,70 @@ def _open(method, url, payload, data, headers, timeout, validate_certs, use_prox
             http_agent='selfhosted.ai_coding',
         )
     except urllib.error.HTTPError as exc:
-        raise RequestError(exc.code, _read_error_body(exc), url, method=method)
+        raise RequestError(exc.code, _read_error_body(exc, deadline), url, method=method, secrets=secrets)
     except _NO_ANSWER_ERRORS as exc:
-        raise RequestError(None, '', url, reason=_connection_reason(exc, timeout), method=method)
+        raise RequestError(None, '', url, reason=_connection_reason(exc, timeout), method=method, timed_out=_is_timeout(exc),
+                           secrets=secrets)
 
 
 def request(method, url, payload=None, data=None, headers=None, timeout=DEFAULT_TIMEOUT, validate_certs=True,
-            use_proxy=True, follow_redirects='urllib2', unix_socket=None):
+            use_proxy=True, follow_redirects='urllib2', unix_socket=None, total_timeout=None):
     """Send one request and read the whole answer.
 
     :param method: ``'GET'``, ``'POST'``, ``'DELETE'``, ...
     :param payload: a value to send as a JSON body (sets ``Content-Type: application/json``), or None.
     :param data: raw bytes to send instead of ``payload``.
-    :param headers: extra request headers (they win over the defaults ``Accept``/``Content-Type``).
+    :param headers: extra request headers (they win over the defaults ``Accept``/``Content-Type``). Each is checked
+        before anything is sent (:func:`header_problem`); a bad one raises :class:`RequestError` naming the header.
     :param timeout: socket timeout in seconds (connect and each read).
+    :param total_timeout: seconds the whole exchange may take - connect, TLS, redirects, headers and body - or None
+        for no such limit. When it runs out: :class:`RequestError` with ``status=None``, ``timed_out=True`` and the
+        reason ``'timed out: no complete answer within N seconds'``. See the module docstring for how it is enforced.
     :returns: :class:`Response` for a 2xx answer (and for 1xx/3xx ones open_url hands back).
     :raises RequestError: status set for an answer outside 2xx, ``None`` when no complete answer came.
     """
-    resp = _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket)
+    if total_timeout is None:
+        resp = _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket)
+        try:
+            body = resp.read()
+        except _NO_ANSWER_ERRORS as exc:
+            raise RequestError(None, '', url, reason=_connection_reason(exc, timeout), method=method, timed_out=_is_timeout(exc),
+                               secrets=_header_secrets(headers))
+        finally:
+            resp.close()
+        status = getattr(resp, 'status', None) or resp.getcode()
+        return Response(status, resp.headers, body, url)
+
+    secrets = _header_secrets(headers)
+    timeout = total_timeout if timeout is None else min(timeout, total_timeout)
+
+    def timed_out():
+        return RequestError(None, '', url, reason=_total_timeout_reason(total_timeout), method=method, timed_out=True)
+
+    resp = None
     try:
-        body = resp.read()
-    except _NO_ANSWER_ERRORS as exc:
-        raise RequestError(None, '', url, reason=_connection_reason(exc, timeout), method=method)
+        with time_limit(total_timeout) as limit:
+            try:
+                resp = _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects,
+                             unix_socket, deadline=limit.deadline)
+                body = _read_until(resp, limit.deadline)
+            except _DeadlinePassed:
+                raise timed_out()
+            except RequestError as exc:
+                # A connection the watchdog shut down fails like any other: the limit tells what happened.
+                if limit.fired or (exc.status is None and (exc.timed_out or limit.expired)):
+                    raise timed_out()
+                raise
+            except _NO_ANSWER_ERRORS as exc:
+                if _is_timeout(exc) or limit.expired:
+                    raise timed_out()
+                raise RequestError(None, '', url, reason=_connection_reason(exc, timeout), method=method, secrets=secrets)
+            if limit.fired:
+                # The watchdog ended the answer: what was read is not the whole of it.
+                raise timed_out()
     finally:
-        resp.close()
+        if resp is not None:
+            resp.close()
     status = getattr(resp, 'status', None) or resp.getcode()
     return Response(status, resp.headers, body, url)
 
@@ -274,7 +618,7 @@ def request_json(method, url, payload=None, **kwargs):
     try:
         return resp.json()
     except ValueError:
-        raise RequestError(resp.status, resp.text[:MAX_ERROR_BODY], url, method=method,
+        raise RequestError(resp.status, resp.text[:MAX_ERROR_BODY], url, method=method, secrets=_header_secrets(kwargs.get('headers')),
                            reason='the answer is not JSON (content type %s)' % resp.headers.get('Content-Type', 'unknown'))
 
 
@@ -296,7 +640,7 @@ def iter_lines(method, url, payload=None, data=None, headers=None, timeout=DEFAU
             try:
                 raw = resp.readline(max_line + 1)
             except _NO_ANSWER_ERRORS as exc:
-                raise RequestError(None, '', url, reason=_connection_reason(exc, timeout), method=method)
+                raise RequestError(None, '', url, reason=_connection_reason(exc, timeout), method=method, timed_out=_is_timeout(exc))
             if not raw:
                 return
             if len(raw) > max_line and not raw.endswith(b'\n'):

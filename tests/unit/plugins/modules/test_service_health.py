@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 
@@ -92,59 +93,338 @@ def test_json_has_path(path, present):
 
 @pytest.mark.parametrize('check, rule', [
     ({'name': 'web', 'type': 'http'}, "checks[1] (name 'web'): type http needs url"),
-    ({'name': 'web', 'type': 'http', 'url': 'localhost:8080/'}, "url 'localhost:8080/' must start with http:// or https://"),
+    ({'name': 'web', 'type': 'http', 'url': 'localhost:8080/'}, "url is 'localhost:8080/': a URL must start with http:// or https://"),
+    # Malformed URLs that passed before: a space, CR/LF, a tab or an invisible character in the host; a port out of
+    # range or not a number; no host.
+    ({'name': 'web', 'type': 'http', 'url': 'http://exa mple.org/'}, "url is 'http://exa mple.org/': a URL must not hold spaces"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://example.org\r\nX-Injected: 1/'}, "url is 'http://example.org\\r\\nX-Injected: 1/'"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://exa\u200bmple.org/'}, 'control or invisible characters (found \\u200b)'),
+    ({'name': 'web', 'type': 'http', 'url': 'http://example.org:99999/'}, "url is 'http://example.org:99999/': it is not a valid URL (Port"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://example.org:x/'}, "url is 'http://example.org:x/': it is not a valid URL (Port"),
+    ({'name': 'web', 'type': 'http', 'url': 'http:///path'}, 'the URL needs a host name or address'),
     ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'status': 700}, 'status 700 must be an HTTP status from 100 to 599'),
     ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'status': ['200', 'ok']}, "status 'ok' must be an HTTP status"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'status': True}, 'status true must be an HTTP status'),
     ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'status': []}, 'status is an empty list'),
     ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'method': 'HEAD', 'body_contains': 'x'}, 'method HEAD gets no body'),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'method': 'FETCH'}, "method is 'FETCH': it must be one of GET, HEAD"),
     ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'json_keys': ['a..b']}, "json_keys entry 'a..b' is not a key"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'json_keys': 'status'}, "json_keys must be a list of strings, got a string ('status')"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'body_contains': 'ok\nX'}, "body_contains is 'ok\\nX': it must not hold control"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'headers': 'X-A: 1'}, 'headers must be a mapping of header names to values'),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'headers': {'X A': 'abc-def-1'}}, "headers: header name 'X A' is not a valid header name"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'headers': {'X-A': ['abc-def-1']}}, "headers: header 'X-A' has a value of the wrong kind (a list)"),
+    ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'validate_certs': 'maybe'}, "validate_certs must be true or false, got a string ('maybe')"),
     ({'name': 'web', 'type': 'http', 'url': 'http://x/', 'port': 80}, 'port does not apply to type http, which takes url, method'),
     ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1'}, 'type tcp needs port'),
     ({'name': 'db', 'type': 'tcp', 'port': 5432}, 'type tcp needs host'),
-    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 0}, 'port 0 is outside 1-65535'),
-    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 70000}, 'port 70000 is outside 1-65535'),
-    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'timeout': 0}, 'timeout 0.0 must be more than 0 seconds'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 0}, 'port is 0: a port is a number 1-65535'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 70000}, 'port is 70000: a port is a number 1-65535'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 'x'}, "checks[1] (name 'db'): port is 'x': a port is a number 1-65535"),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': True}, "checks[1] (name 'db'): port must be a port number 1-65535, got a boolean"),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22.5}, 'port must be a port number 1-65535, got a number (22.5)'),
+    ({'name': 'db', 'type': 'tcp', 'host': 'db host', 'port': 5432}, "host is 'db host': it must be a host name or an IP address"),
+    ({'name': 'db', 'type': 'tcp', 'host': 'db\nhost', 'port': 5432}, "host is 'db\\nhost': it must not hold control"),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'timeout': 0}, 'timeout is 0: it must be a number greater than 0'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'timeout': True}, 'timeout must be a number greater than 0, got a boolean'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'timeout': 86400}, 'timeout is 86400: it must be at most 3600'),
+    ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'timeout': 'soon'}, "timeout must be a number greater than 0, got a string ('soon')"),
     ({'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'url': 'http://x', 'unit': 'a'}, 'unit, url do not apply to type tcp'),
     ({'name': 'u', 'type': 'systemd', 'unit': '--all'}, "unit '--all' is not a systemd unit name"),
     ({'name': 'u', 'type': 'systemd', 'unit': 'a b.service'}, "unit 'a b.service' is not a systemd unit name"),
+    ({'name': 'u', 'type': 'systemd', 'unit': 'ollama\n.service'}, "unit is 'ollama\\n.service': it must not hold control"),
     ({'name': 'u', 'type': 'systemd', 'unit': 'x', 'timeout': 5}, 'timeout does not apply to type systemd'),
     ({'name': 'c', 'type': 'docker', 'container': '-f'}, "container '-f' is not a container name"),
+    ({'name': 'c', 'type': 'docker', 'container': 'coolify\u200b'}, "container is 'coolify\\u200b': it must not hold control or invisible"),
     ({'name': 'o', 'type': 'ollama', 'min_version': 'latest'}, "min_version 'latest' is not a version"),
-    ({'name': 'o', 'type': 'ollama', 'models': ['qwen2.5-coder:7b', 'bad name']}, "models: Invalid model name 'bad name'"),
+    ({'name': 'o', 'type': 'ollama', 'min_version': 0.1}, 'min_version is 0.1, a number: quote the version'),
+    ({'name': 'o', 'type': 'ollama', 'models': ['qwen2.5-coder:7b', 'bad name']}, "models[1]: Invalid model name 'bad name'"),
+    ({'name': 'o', 'type': 'ollama', 'models': 'qwen2.5-coder:7b'}, 'models must be a list of strings, got a string'),
     ({'name': 'o', 'type': 'ollama', 'generate': True}, 'generate needs a model: set generate_model or list one in models'),
+    ({'name': 'o', 'type': 'ollama', 'generate': 'maybe'}, "generate must be true or false, got a string ('maybe')"),
     ({'name': 'o', 'type': 'ollama', 'generate_model': 'llama3.2:1b'}, 'generate_model is set but generate is not true'),
-    ({'name': 'o', 'type': 'ollama', 'url': 'ftp://x'}, "url 'ftp://x' must start with http://"),
+    ({'name': 'o', 'type': 'ollama', 'generate': True, 'generate_model': 'llama 3'}, "generate_model: Invalid model name 'llama 3'"),
+    ({'name': 'o', 'type': 'ollama', 'url': 'ftp://x'}, "url is 'ftp://x': a URL must start with http://"),
     ({'name': 'first', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}, "the name 'first' is already used by checks[0]"),
-    ({'name': ' ', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}, 'name is empty'),
+    ({'name': ' ', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}, "checks[1]: name is ' ': it must not be empty or blank"),
+    ({'name': 'a\nb', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}, "checks[1]: name is 'a\\nb': it must not hold control"),
+    ({'name': ['x'], 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}, 'checks[1]: name must be a string, got a list'),
+    ({'type': 'http', 'url': 'http://x/'}, "checks[1] (url 'http://x/'): name is missing"),
+    ({'name': 'x', 'type': 5}, "checks[1] (name 'x'): type is 5: it must be one of http, tcp, systemd, docker, ollama"),
 ])
 def test_bad_check_is_refused_before_any_request(health, canned_server, check, rule):
+    """The bad check comes second: the first, valid one must not have been run (no request reached its server)."""
     canned_server.route('GET', '/', canned_server.text('hello'))
     run = health([{'name': 'first', 'type': 'http', 'url': canned_server.url + '/'}, check])
     assert run.failed
     assert rule in run.result['msg']
+    assert run.result['msg'].startswith('checks[1]')
     assert canned_server.count() == 0
     assert 'checks' not in run.result
 
 
+def test_an_invalid_later_check_means_no_request_to_the_earlier_checks_server(health, canned_server, listening_port):
+    canned_server.route('GET', '/health', canned_server.text('up'))
+    run = health([{'name': 'web', 'type': 'http', 'url': canned_server.url + '/health'},
+                  {'name': 'ssh', 'type': 'tcp', 'host': '127.0.0.1', 'port': listening_port},
+                  {'name': 'api', 'type': 'http', 'url': 'http://api .example.org/'}])
+    assert run.failed
+    assert run.result['msg'] == "checks[2] (name 'api'): url is 'http://api .example.org/': a URL must not hold spaces"
+    assert canned_server.count() == 0
+
+
+def test_an_unknown_option_is_refused_before_any_request(health, canned_server):
+    canned_server.route('GET', '/', canned_server.text('hello'))
+    run = health([{'name': 'first', 'type': 'http', 'url': canned_server.url + '/'},
+                  {'name': 'db', 'type': 'tcp', 'host': '127.0.0.1', 'prot': 5432}])
+    assert run.failed and 'checks.prot' in run.result['msg']
+    assert canned_server.count() == 0
+
+
+def test_a_boolean_port_is_refused_not_taken_as_port_1(health, monkeypatch):
+    connects = []
+    monkeypatch.setattr(service_health.socket, 'getaddrinfo', lambda *a, **k: connects.append(a) or [])
+    run = health([{'name': 'ssh', 'type': 'tcp', 'host': '127.0.0.1', 'port': True}])
+    assert run.failed
+    assert run.result['msg'] == "checks[0] (name 'ssh'): port must be a port number 1-65535, got a boolean (true)"
+    assert connects == []
+
+
+def test_a_port_as_a_string_of_digits_is_taken(health, listening_port):
+    run = health([{'name': 'ssh', 'type': 'tcp', 'host': '127.0.0.1', 'port': str(listening_port)}])
+    assert not run.failed, run.result
+    assert run.result['checks'][0]['detail'] == 'connected to 127.0.0.1:%d' % listening_port
+
+
 @pytest.mark.parametrize('args, rule', [
-    ({'retries': -1}, 'retries -1 must be 0 or more'),
-    ({'delay': -2}, 'delay -2.0 must be 0 or more seconds'),
-    ({'timeout': 0}, 'timeout 0.0 must be more than 0 seconds'),
+    ({'retries': -1}, 'retries is -1: it must be a whole number from 0 to 1000'),
+    ({'retries': True}, 'retries must be a whole number from 0 to 1000, got a boolean (true)'),
+    ({'retries': 'x'}, "retries must be a whole number from 0 to 1000, got a string ('x')"),
+    ({'retries': 1.5}, 'retries must be a whole number from 0 to 1000, got a number (1.5)'),
+    ({'delay': -2}, 'delay is -2: it must be a number of seconds from 0 to 3600'),
+    ({'delay': False}, 'delay must be a number of seconds from 0 to 3600, got a boolean (false)'),
+    ({'timeout': 0}, 'timeout is 0: it must be a number greater than 0'),
+    ({'timeout': True}, 'timeout must be a number greater than 0, got a boolean (true)'),
+    ({'timeout': float('nan')}, 'timeout must be a number greater than 0, got a number (nan)'),
+    ({'url': 'http://ollama host:11434'}, "url is 'http://ollama host:11434': a URL must not hold spaces"),
 ])
-def test_bad_top_level_options(health, args, rule):
-    run = health([{'name': 'ssh', 'type': 'tcp', 'host': '127.0.0.1', 'port': 22}], **args)
-    assert run.failed and rule in run.result['msg']
+def test_bad_top_level_options(health, canned_server, args, rule):
+    canned_server.route('GET', '/', canned_server.text('hello'))
+    run = health([{'name': 'web', 'type': 'http', 'url': canned_server.url + '/'}], **args)
+    assert run.failed and rule in run.result['msg'], run.result
+    assert canned_server.count() == 0
+
+
+def test_numbers_as_text_are_taken(health, canned_server, pauses):
+    """A templated value may arrive as text ("3"); it is read as the number it holds."""
+    canned_server.route('GET', '/', canned_server.text('no', status=503))
+    run = health([{'name': 'web', 'type': 'http', 'url': canned_server.url + '/', 'timeout': '5'}],
+                 retries='2', delay='0.5', timeout='7.5', fail_on_error=False)
+    assert run.result['checks'][0]['attempts'] == 3
+    assert pauses == [0.5, 0.5]
 
 
 def test_unknown_type_is_refused(health):
     run = health([{'name': 'x', 'type': 'ping'}])
     assert run.failed
-    assert 'ping' in run.result['msg'] and 'http, tcp, systemd, docker, ollama' in run.result['msg']
+    assert run.result['msg'] == "checks[0] (name 'x'): type is 'ping': it must be one of http, tcp, systemd, docker, ollama"
 
 
 def test_empty_checks_refused(health):
     run = health([])
     assert run.failed and run.result['msg'] == 'checks is empty; give at least one check'
+
+
+def test_messages_never_name_internal_types(health):
+    for check in ({'name': 'x', 'type': 'tcp', 'host': {'a': 1}, 'port': 1}, {'name': 'x', 'type': 'tcp', 'host': 'h', 'port': None, 'timeout': [1]},
+                  {'name': 'x', 'type': 'http', 'url': 5}):
+        msg = health([check]).result['msg']
+        for internal in ('dict', 'NoneType', "<class", 'int)', 'str)', '_Ansible'):
+            assert internal not in msg, msg
+
+
+# -- secrets: header values and URL credentials -------------------------------------------------------------------
+
+SECRET_A, SECRET_B = 'S3CR3T-first-half', 'S3CR3T-second-half'
+
+
+@pytest.mark.parametrize('value', [
+    SECRET_A + '\n' + SECRET_B,          # a line break: would add a header of its own choosing
+    SECRET_A + '\r\nX-Evil: ' + SECRET_B,
+    SECRET_A + '\x00' + SECRET_B,
+    SECRET_A + '\u0161' + SECRET_B,      # outside latin-1: http.client would refuse it with the character quoted
+    SECRET_A + '\u2028' + SECRET_B,
+])
+@pytest.mark.parametrize('where', ['check', 'top'])
+def test_a_header_value_that_cannot_be_sent_is_named_never_quoted(health, canned_server, value, where):
+    canned_server.route('GET', '/api/version', canned_server.json({'version': '0.17.4'}))
+    if where == 'check':
+        run = health([{'name': 'proxy', 'type': 'http', 'url': canned_server.url + '/api/version', 'headers': {'X-Token': value}}])
+    else:
+        run = health([{'name': 'ollama', 'type': 'ollama', 'url': canned_server.url}], headers={'X-Token': value})
+    assert run.failed
+    assert "header 'X-Token' has an invalid value" in run.result['msg']
+    assert 'not shown' in run.result['msg']
+    text = json.dumps(run.result)
+    for part in (SECRET_A, SECRET_B, 'first-half', 'second-half', 'S3CR3T'):
+        assert part not in text
+    assert canned_server.count() == 0
+
+
+def test_header_values_and_url_credentials_are_masked_in_details(health, canned_server):
+    # A server that echoes what it got (an error page quoting the request, say).
+    def echo(recorded):
+        return canned_server.text('denied for %s / %s' % (recorded.headers.get('X-Probe'), recorded.headers.get('Authorization')), status=403)
+    canned_server.route('GET', '/echo', echo)
+    url = canned_server.url.replace('http://', 'http://admin:hunter2-pass@') + '/echo?token=qs-secret-value'
+    run = health([{'name': 'echo', 'type': 'http', 'url': url, 'headers': {'X-Probe': 'probe-secret-value'}}], fail_on_error=False)
+    check = run.result['checks'][0]
+    assert check['ok'] is False and check['detail'].startswith('HTTP 403')
+    text = json.dumps(run.result)
+    for secret in ('probe-secret-value', 'hunter2-pass', 'qs-secret-value'):
+        assert secret not in text
+    assert canned_server.count('GET', '/echo') == 1
+
+
+def test_url_credentials_are_masked_when_the_url_is_refused(health):
+    run = health([{'name': 'web', 'type': 'http', 'url': 'http://admin:hunter2 pass@exa mple.org/'}])
+    assert run.failed
+    assert 'hunter2' not in json.dumps(run.result)
+    assert "checks[0] (name 'web'): url is 'http://********@exa mple.org/'" in run.result['msg']
+
+
+def test_url_credentials_are_masked_when_nothing_answers(health, closed_url):
+    url = closed_url.replace('http://', 'http://admin:hunter2-pass@') + '/'
+    run = health([{'name': 'down', 'type': 'http', 'url': url}], fail_on_error=False)
+    assert 'refused' in run.result['checks'][0]['detail'].lower()
+    assert 'hunter2' not in json.dumps(run.result)
+    assert '********@127.0.0.1' in run.result['checks'][0]['detail']
+
+
+# -- one deadline per attempt -------------------------------------------------------------------------------------
+
+class Trickler(object):
+    """A real HTTP server (http.server in a thread) that sends its answer one byte at a time, ``interval`` seconds
+    apart: in the body (``mode='body'``) or already in the status line and headers (``mode='headers'``)."""
+
+    def __init__(self, mode, interval=0.25, size=200):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests = 0
+        self.stop = threading.Event()
+        trickler = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                trickler.requests += 1
+                body = b'x' * size
+                head = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n' % len(body)
+                slow = head + body if mode == 'headers' else body
+                try:
+                    if mode == 'body':
+                        self.wfile.write(head)
+                        self.wfile.flush()
+                    for byte in slow:
+                        if trickler.stop.wait(interval):
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                except OSError:
+                    pass
+
+        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+        self.thread.start()
+        self.url = 'http://127.0.0.1:%d/' % self.httpd.server_address[1]
+
+    def close(self):
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def trickler():
+    servers = []
+
+    def _make(mode):
+        servers.append(Trickler(mode))
+        return servers[-1]
+    yield _make
+    for server in servers:
+        server.close()
+
+
+@pytest.mark.parametrize('mode', ['body', 'headers'])
+def test_a_trickling_server_fails_the_check_at_its_timeout(health, trickler, mode):
+    """200 bytes, one every 0.25 s, is 50 s of answer: each read gets a byte well within the timeout, so only a
+    deadline for the whole attempt ends it. The bound on the time is generous: the outcome is what is tested."""
+    server = trickler(mode)
+    start = time.monotonic()
+    run = health([{'name': 'slowpoke', 'type': 'http', 'url': server.url, 'timeout': 2}])
+    took = time.monotonic() - start
+    assert run.failed
+    check = run.result['checks'][0]
+    assert check['ok'] is False
+    assert check['detail'] == 'timed out: no complete answer from %s within 2 seconds' % server.url
+    assert run.result['msg'] == '1 of 1 health checks failed: slowpoke (http): ' + check['detail']
+    assert took < 6
+    assert server.requests == 1
+
+
+def test_the_ollama_check_has_one_deadline_for_all_its_requests(health, canned_server):
+    """Each answer comes within the timeout, all three together do not."""
+    canned_server.route('GET', '/api/version', canned_server.json({'version': '0.17.4'}, delay=0.6))
+    canned_server.route('GET', '/api/tags', canned_server.json(TAGS, delay=0.6))
+    canned_server.route('POST', '/api/generate', canned_server.json(GENERATED, delay=0.6))
+    start = time.monotonic()
+    run = health([{'name': 'ollama', 'type': 'ollama', 'url': canned_server.url, 'models': ['qwen2.5-coder:7b'], 'generate': True,
+                   'timeout': 1}], fail_on_error=False)
+    check = run.result['checks'][0]
+    assert check['ok'] is False
+    assert check['detail'] == 'timed out: Ollama at %s did not answer the whole check within 1 seconds' % canned_server.url
+    assert time.monotonic() - start < 3
+    assert canned_server.count('POST', '/api/generate') <= 1
+
+
+def test_nothing_is_left_behind_after_a_timed_out_run(health, trickler):
+    server = trickler('body')
+    real = socket.create_connection
+    health([{'name': 'slowpoke', 'type': 'http', 'url': server.url, 'timeout': 0.5}], fail_on_error=False)
+    assert socket.create_connection is real
+
+
+def test_a_tcp_check_has_one_deadline_for_all_the_addresses(health, monkeypatch):
+    """A name with four addresses that all leave the connect hanging (a listener whose accept queue is full drops the
+    SYN): the check ends at its timeout, not at four times it."""
+    full = socket.socket()
+    full.bind(('127.0.0.1', 0))
+    full.listen(0)
+    fillers = []
+    try:
+        for _filler in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(full.getsockname())
+            fillers.append(filler)
+        address = [(socket.AF_INET, socket.SOCK_STREAM, 6, '', full.getsockname())] * 4
+        monkeypatch.setattr(service_health.socket, 'getaddrinfo', lambda *args, **kwargs: address)
+        start = time.monotonic()
+        run = health([{'name': 'db', 'type': 'tcp', 'host': 'db.example', 'port': 9, 'timeout': 0.5}], fail_on_error=False)
+        took = time.monotonic() - start
+    finally:
+        for filler in fillers:
+            filler.close()
+        full.close()
+    assert run.result['checks'][0]['detail'] == 'no answer from db.example:9 within 0.5 seconds'
+    assert took < 1.5
 
 
 # -- http ----------------------------------------------------------------------------------------------------------
