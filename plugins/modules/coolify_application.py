@@ -38,19 +38,28 @@ attributes:
     support: full
 options:
   name:
-    description: The application's name, unique within the environment.
+    description:
+      - The application's name, unique within the environment.
+      - Coolify's own name rule applies, checked before any request - letters and digits of any script, spaces and
+        the punctuation C(-_.@/&#,:+) and parentheses, at most 255 characters, not blank, no leading or trailing whitespace.
     type: str
     required: true
   project:
-    description: Name of the project (see M(selfhosted.ai_coding.coolify_project)); it must exist.
+    description:
+      - Name of the project (see M(selfhosted.ai_coding.coolify_project)); it must exist.
+      - One line of at most 255 characters without leading or trailing whitespace.
     type: str
     required: true
   environment:
-    description: Name of the project's environment; Coolify creates V(production) with every project.
+    description:
+      - Name of the project's environment; Coolify creates V(production) with every project.
+      - Checked as O(project) is.
     type: str
     default: production
   server:
-    description: Name of the Coolify server to deploy on; the first server (V(localhost) on a fresh instance) when not given.
+    description:
+      - Name of the Coolify server to deploy on; the first server (V(localhost) on a fresh instance) when not given.
+      - Checked as O(project) is.
     type: str
   source:
     description:
@@ -61,19 +70,31 @@ options:
     choices: [public, private-github-app, private-deploy-key]
     default: public
   github_app_uuid:
-    description: UUID of the GitHub App registered in Coolify, for O(source=private-github-app).
+    description:
+      - UUID of the GitHub App registered in Coolify, for O(source=private-github-app).
+      - Letters, digits, C(-) and C(_) only.
     type: str
   private_key_uuid:
-    description: UUID of the private key registered in Coolify (C(/security/keys)), for O(source=private-deploy-key).
+    description:
+      - UUID of the private key registered in Coolify (C(/security/keys)), for O(source=private-deploy-key).
+      - Letters, digits, C(-) and C(_) only. It names the key; it is not the key.
     type: str
   git_repository:
     description:
-      - The repository, V(https://github.com/owner/repo) for V(public), V(owner/repo) or
-        V(git@github.com:owner/repo.git) for the private sources. Required with O(state=present).
+      - The repository. Required with O(state=present).
+      - For O(source=public) it is V(https://host/owner/repo) (or with C(.git)); Coolify keeps only the C(owner/repo)
+        part, so a longer path, an IP address, V(localhost) or a C(.local) host, a query or a fragment is refused.
+      - For the private sources V(owner/repo), V(git@github.com:owner/repo.git), V(ssh://git@host/owner/repo.git),
+        V(https://host/owner/repo) or V(git://host/owner/repo).
+      - Letters, digits and C(- _ . / @ ~ :) only (no shell characters, no spaces, no C(..)).
       - Compared without scheme, host and C(.git) suffix, as Coolify stores it.
     type: str
   git_branch:
-    description: The branch to build.
+    description:
+      - The branch to build.
+      - Git's and Coolify's rule, checked before any request - letters, digits and C(- _ / .), not starting or ending
+        with C(/) or C(.), no C(..) or C(//), not V(HEAD), not ending in C(.lock); at most 255 characters. A number
+        is refused (YAML reads C(1.10) as C(1.1)); quote it.
     type: str
     default: main
   build_pack:
@@ -82,21 +103,40 @@ options:
     choices: [nixpacks, railpack, static, dockerfile, dockercompose]
     default: nixpacks
   ports_exposes:
-    description: The ports the application listens on inside its container, comma separated (V(3000) or V(3000,3001)).
+    description:
+      - The ports the application listens on inside its container, comma separated without spaces (V(3000) or
+        V(3000,3001)); one port may be given as a number. Each is 1-65535, without leading zeros, listed once.
+      - Not used with O(build_pack=dockercompose) (Coolify reads the ports from the compose file and stores V(80));
+        giving another value with it is refused.
     type: str
     default: "3000"
   domains:
     description:
       - The application's URLs, for example V(https://app.example.com). Compared as a set.
-      - Left as they are when not given; V([]) removes them.
+      - Left as they are when not given; V([]) removes them. When the application is created with V([]), the module
+        asks Coolify not to generate a domain (C(autogenerate_domain=false)); when O(domains) is not given at all,
+        Coolify generates one as it does by default.
+      - Each is V(http://) or V(https://), a host name with a dot and a top-level domain of letters (Coolify refuses an
+        IP address or a bare name), an optional port and path; no user, query, fragment, comma or space; listed once.
+      - A list is required; a single string is refused rather than split at commas (Ansible would split
+        V(https://a.example.com,https://b.example.com) into two items silently, and a one-item string is a likely typo
+        for a list).
+      - Not used with O(build_pack=dockercompose) (Coolify sets the domains of a compose application per service).
     type: list
     elements: str
   description:
-    description: The application's description; left as it is when not given.
+    description:
+      - The application's description; left as it is when not given, V("") clears it.
+      - One line of at most 255 characters without leading or trailing whitespace.
     type: str
   env:
     description:
-      - Environment variables, name to value. Values are treated as secrets (never logged or shown in the diff).
+      - Environment variables, name to value. Values are treated as secrets (never logged, shown in the diff, or quoted
+        in an error).
+      - Names match C(^[A-Za-z_][A-Za-z0-9_]*$) (at most 255 characters). A value is a string, a number or a boolean
+        (V(true) and V(false) are sent as those words); it is one line (no CR, LF or NUL) without leading or trailing
+        whitespace (Coolify trims it). A null value is refused; write V("") for an empty one.
+      - A mapping is required; a string such as V(A=1 B=2) is refused rather than parsed.
       - Variables not listed are kept unless O(purge_env=true).
     type: dict
   purge_env:
@@ -108,6 +148,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
+notes:
+  - Every option is checked before the first request; a refused value fails the task with a message that names the
+    option, quotes the value (never an environment value or the token) and states the rule.
 seealso:
   - module: selfhosted.ai_coding.coolify_project
   - module: selfhosted.ai_coding.coolify_deploy
@@ -157,17 +200,41 @@ application:
     env_keys: ["NODE_ENV"]
 """
 
+import ipaddress
 import re
-
-from ansible.module_utils.basic import AnsibleModule
+import string
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._coolify_api import (
     BUILD_PACKS,
     COMMON_ARGS,
+    NAME_MAX,
     SOURCE_KEYS,
     SOURCES,
     CoolifyError,
+    CoolifyModule,
+    a_or_an,
+    check_description,
+    check_lookup_name,
+    check_name,
+    check_optional_str,
+    check_uuid,
     client_from_module,
+    fail_invalid,
+    given,
+    was_given,
+)
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import (
+    InvalidValue,
+    check_env_name,
+    check_env_value,
+    check_port,
+    check_str_list,
+    check_text,
+    check_url,
+    show,
+    type_name,
 )
 
 # Option -> field in Coolify's Application model (what GET /applications/{uuid} returns).
@@ -189,6 +256,193 @@ def domain_set(value):
     else:
         items = (value or '').split(',')
     return sorted(set(d.strip().rstrip('/') for d in items if d and d.strip()))
+
+
+# -- checks, one per kind of value: each returns the value to use or raises InvalidValue naming option, value and rule --
+
+REPO_CHARS = frozenset(string.ascii_letters + string.digits + '-_./@~:')
+HOST_LABEL = r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+# What Coolify accepts as a domain's host: DNS labels, at least one dot, a top-level domain of letters.
+DOMAIN_HOST_RE = re.compile(r'^(?:%s\.)+[A-Za-z]{2,63}$' % HOST_LABEL)
+GIT_HOST_RE = re.compile(r'^(?:%s\.)*%s$' % (HOST_LABEL, HOST_LABEL))
+REPO_PART = r'[A-Za-z0-9_.~-]+'
+PUBLIC_REPO_RE = re.compile(r'^https?://(?P<host>[^/:]+)(?::(?P<port>[0-9]{1,5}))?/%s/%s/?$' % (REPO_PART, REPO_PART))
+PRIVATE_REPO_RES = (
+    re.compile(r'^%s/%s$' % (REPO_PART, REPO_PART)),                                                   # owner/repo
+    re.compile(r'^[A-Za-z0-9_.-]+@(?P<host>[^/:@]+):[A-Za-z0-9_.~/-]+$'),                             # git@host:owner/repo
+    re.compile(r'^(?:ssh|git|https?)://(?:[A-Za-z0-9_.-]+@)?(?P<host>[^/:@]+)(?::(?P<port>[0-9]{1,5}))?/[A-Za-z0-9_.~/-]+$'),
+)
+BRANCH_CHARS = frozenset(string.ascii_letters + string.digits + '-_/.')
+INTERNAL_HOSTS = ('localhost', 'localhost.localdomain')
+ENV_VALUE_SECRET = '(the value is not shown: env values are secrets)'
+
+
+def check_git_repository(value, name, source):
+    check_text(value, name, max_len=1024)
+    for ch in value:
+        if ch not in REPO_CHARS:
+            raise InvalidValue('%s is %s: %s is not allowed; a repository URL holds letters, digits and - _ . / @ ~ : only'
+                               % (name, show(value), show(ch)))
+    if '..' in value or any(part == '.' for part in re.split(r'[/:]', value)):
+        raise InvalidValue('%s is %s: it must not hold .. or a . path part' % (name, show(value)))
+    if source == 'public':
+        match = PUBLIC_REPO_RE.match(value)
+        if not match:
+            raise InvalidValue('%s is %s: a public repository is https://host/owner/repo (Coolify keeps only the owner/repo '
+                               'part of the URL, so nothing else may follow it)' % (name, show(value)))
+    else:
+        match = None
+        for pattern in PRIVATE_REPO_RES:
+            match = pattern.match(value)
+            if match:
+                break
+        if not match:
+            raise InvalidValue('%s is %s: give owner/repo, git@host:owner/repo.git, ssh://git@host/owner/repo.git or '
+                               'https://host/owner/repo' % (name, show(value)))
+    host = match.groupdict().get('host')
+    if host is not None:
+        if not GIT_HOST_RE.match(host):
+            raise InvalidValue('%s is %s: %s is not a host name' % (name, show(value), show(host)))
+        if source == 'public':
+            try:
+                ipaddress.ip_address(host)
+                is_ip = True
+            except ValueError:
+                is_ip = False
+            if is_ip or host.lower() in INTERNAL_HOSTS or host.lower().endswith('.local'):
+                raise InvalidValue('%s is %s: Coolify refuses a public repository on an IP address, localhost or a .local '
+                                   'host; give its host name' % (name, show(value)))
+    port = match.groupdict().get('port')
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise InvalidValue('%s is %s: the port must be a number 1-65535' % (name, show(value)))
+    return value
+
+
+def check_git_branch(value, name):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise InvalidValue('%s must be a string, got a number (%s): quote it (YAML reads 1.10 as the number 1.1)'
+                           % (name, show(value)))
+    check_text(value, name, max_len=NAME_MAX)
+    for ch in value:
+        if ch not in BRANCH_CHARS:
+            raise InvalidValue('%s is %s: %s is not allowed; a branch holds letters, digits and - _ / . only'
+                               % (name, show(value), show(ch)))
+    if '..' in value or '//' in value:
+        raise InvalidValue('%s is %s: a branch must not hold .. or //' % (name, show(value)))
+    if value[0] in '/.' or value[-1] in '/.':
+        raise InvalidValue('%s is %s: a branch must not start or end with / or .' % (name, show(value)))
+    if value == 'HEAD' or value.endswith('.lock'):
+        raise InvalidValue("%s is %s: a branch must not be HEAD or end in .lock" % (name, show(value)))
+    return value
+
+
+def check_ports_exposes(value, name):
+    """``'3000'``, ``'3000,3001'`` or the number 3000 -> ``'3000'``/``'3000,3001'``; each port 1-65535, once."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(check_port(value, name))
+    if not isinstance(value, str):
+        raise InvalidValue("%s must be port numbers separated by commas ('3000' or '3000,3001') or one port number, "
+                           "got %s (%s)" % (name, a_or_an(type_name(value)), show(value)))
+    check_text(value, name, max_len=1024)
+    seen = []
+    for position, part in enumerate(value.split(','), 1):
+        if not re.match(r'^[1-9][0-9]{0,4}$', part) or int(part) > 65535:
+            raise InvalidValue("%s is %s: item %d (%s) is not a port number 1-65535; write port numbers separated by commas, "
+                               "without spaces or leading zeros ('3000,3001')" % (name, show(value), position, show(part)))
+        if part in seen:
+            raise InvalidValue('%s is %s: item %d (%s) repeats item %d' % (name, show(value), position, part, seen.index(part) + 1))
+        seen.append(part)
+    return value
+
+
+def check_domain(value, name):
+    check_url(value, name)
+    if ',' in value:
+        raise InvalidValue('%s is %s: Coolify separates domains with commas; give each domain as its own list item'
+                           % (name, show(value)))
+    parts = urlsplit(value)
+    if '@' in parts.netloc:
+        raise InvalidValue('%s is %s: a domain has no user or password' % (name, show(value)))
+    if '?' in value or '#' in value:
+        raise InvalidValue('%s is %s: a domain has no query (?) or fragment (#)' % (name, show(value)))
+    host = re.sub(r':[0-9]*$', '', parts.netloc)
+    if not DOMAIN_HOST_RE.match(host):
+        raise InvalidValue('%s is %s: Coolify needs a host name with a dot and a top-level domain of letters (like '
+                           'app.example.com); an IP address, localhost or a bare name is refused' % (name, show(value)))
+    if not re.match(r'^[A-Za-z0-9._~/-]*$', parts.path):
+        raise InvalidValue('%s is %s: a domain\'s path holds letters, digits and . _ ~ / - only' % (name, show(value)))
+    return value
+
+
+def check_domains(value, name):
+    """A list of domain URLs; a string is refused (never split at commas or into characters); each listed once."""
+    domains = check_str_list(value, name, item_check=check_domain)
+    seen = {}
+    for position, domain in enumerate(domains):
+        key = domain.rstrip('/').lower()
+        if key in seen:
+            raise InvalidValue('%s[%d] is %s: it repeats %s[%d]' % (name, position, show(domain), name, seen[key]))
+        seen[key] = position
+    return domains
+
+
+def check_env(value, name):
+    """NAME: value pairs as Coolify stores them; no message ever holds a value (they are secrets)."""
+    if not isinstance(value, Mapping):
+        raise InvalidValue('%s must be a mapping of NAME: value, got %s %s' % (name, a_or_an(type_name(value)), ENV_VALUE_SECRET))
+    out = {}
+    for key, item in value.items():
+        check_env_name(key, name)
+        label = '%s.%s' % (name, key)
+        if len(key) > NAME_MAX:
+            raise InvalidValue('%s: a variable name is at most %d characters' % (label, NAME_MAX))
+        if item is None or isinstance(item, (Mapping, list, tuple, set, bytes, bytearray)):
+            raise InvalidValue("%s must be a string, number or boolean, got %s%s" % (
+                label, a_or_an(type_name(item)), "; write '' for an empty value" if item is None else ''))
+        try:
+            text = check_env_value(item, label)
+        except InvalidValue:
+            raise InvalidValue('%s holds a line break or NUL (CR, LF or NUL): a variable set by this module is one line %s'
+                               % (label, ENV_VALUE_SECRET))
+        if text != text.strip():
+            raise InvalidValue('%s starts or ends with whitespace, which Coolify trims (the next run would see a different '
+                               'value) %s' % (label, ENV_VALUE_SECRET))
+        out[key] = text
+    return out
+
+
+def check_options(module):
+    """Every option as the task wrote it, before any request; a bad one raises InvalidValue. Sets the checked values."""
+    p = module.params
+    p['name'] = check_name(given(module, 'name'), 'name')
+    p['project'] = check_lookup_name(given(module, 'project'), 'project')
+    environment = given(module, 'environment')
+    p['environment'] = check_lookup_name('production' if environment is None else environment, 'environment')
+    check_optional_str(module, 'server', check_lookup_name)
+    check_optional_str(module, 'github_app_uuid', check_uuid)
+    check_optional_str(module, 'private_key_uuid', check_uuid)
+    repository = given(module, 'git_repository')
+    if repository is not None:
+        p['git_repository'] = check_git_repository(repository, 'git_repository', p['source'])
+    elif p['state'] == 'present':
+        raise InvalidValue('git_repository is null: it is required with state=present')
+    branch = given(module, 'git_branch')
+    p['git_branch'] = check_git_branch('main' if branch is None else branch, 'git_branch')
+    ports = given(module, 'ports_exposes')
+    p['ports_exposes'] = check_ports_exposes('3000' if ports is None else ports, 'ports_exposes')
+    check_optional_str(module, 'description', check_description)
+    domains = given(module, 'domains')
+    p['domains'] = None if domains is None else check_domains(domains, 'domains')
+    env = given(module, 'env')
+    p['env'] = None if env is None else check_env(env, 'env')
+    if p['build_pack'] == 'dockercompose':
+        if p['domains'] is not None:
+            raise InvalidValue('domains is given with build_pack=dockercompose: Coolify sets the domains of a compose '
+                               'application per service, which this module does not manage; leave domains out')
+        if was_given(module, 'ports_exposes') and p['ports_exposes'] != '80':
+            raise InvalidValue("ports_exposes is %s with build_pack=dockercompose: Coolify reads the ports from the compose "
+                               "file and stores '80'; leave ports_exposes out" % show(p['ports_exposes']))
+        p['ports_exposes'] = None  # not managed: Coolify's '80' stays
 
 
 def _view(app, env):
@@ -228,7 +482,7 @@ class CoolifyApplication(object):
         if repo_key(current.get('git_repository')) != repo_key(p['git_repository']):
             fields['git_repository'] = p['git_repository']
         for key in ('git_branch', 'build_pack', 'ports_exposes'):
-            if (current.get(key) or '') != p[key]:
+            if p[key] is not None and (current.get(key) or '') != p[key]:
                 fields[key] = p[key]
         if p['domains'] is not None and domain_set(current.get('fqdn')) != domain_set(p['domains']):
             fields['domains'] = ','.join(p['domains'])
@@ -239,12 +493,12 @@ class CoolifyApplication(object):
         wanted = self.params['env'] or {}
         changed = False
         for key in sorted(wanted):
-            value = '' if wanted[key] is None else str(wanted[key])
+            value = wanted[key]  # checked: one line of text
             if key not in current_env:
                 changed = True
                 if not self.check:
                     self.client.create_env(uuid, {'key': key, 'value': value})
-            elif current_env[key][1] != value:
+            elif (current_env[key][1] or '') != value:  # Coolify answers null for a value stored as ''
                 changed = True
                 if not self.check:
                     self.client.update_env(uuid, {'key': key, 'value': value})
@@ -270,16 +524,21 @@ class CoolifyApplication(object):
             'git_repository': p['git_repository'],
             'git_branch': p['git_branch'],
             'build_pack': p['build_pack'],
-            'ports_exposes': p['ports_exposes'],
             'name': p['name'],
             'instant_deploy': False,
         }
+        if p['ports_exposes'] is not None:
+            payload['ports_exposes'] = p['ports_exposes']
         if environment.get('uuid'):
             payload['environment_uuid'] = environment['uuid']
         if p['description'] is not None:
             payload['description'] = p['description']
         if p['domains']:
             payload['domains'] = ','.join(p['domains'])
+        if p['domains'] is not None:
+            # Given, even as []: Coolify must not generate a domain of its own (it would, for an empty list, and the next
+            # run would remove it again).
+            payload['autogenerate_domain'] = False
         for key in SOURCE_KEYS[p['source']]:
             payload[key] = p[key]
         return payload
@@ -356,7 +615,7 @@ def main():
         purge_env=dict(type='bool', default=False),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     )
-    module = AnsibleModule(
+    module = CoolifyModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         required_if=[
@@ -365,15 +624,7 @@ def main():
             ('source', 'private-deploy-key', ('private_key_uuid',)),
         ],
     )
-    p = module.params
-    if not re.match(r'^[0-9]+(,[0-9]+)*$', p['ports_exposes'] or ''):
-        module.fail_json(msg="ports_exposes must be port numbers separated by commas (like '3000' or '3000,3001'), got '%s'" % p['ports_exposes'])
-    for domain in p['domains'] or []:
-        if not re.match(r'^https?://[^/\s,]+(/\S*)?$', domain):
-            module.fail_json(msg="each of domains must be a URL starting with http:// or https:// without commas, got '%s'" % domain)
-    for key in p['env'] or {}:
-        if not re.match(r'^[A-Za-z_][A-Za-z0-9_]*$', key):
-            module.fail_json(msg="env names must be letters, digits and _ and not start with a digit, got '%s'" % key)
+    fail_invalid(module, check_options, module)
     client = client_from_module(module)
     try:
         module.exit_json(**CoolifyApplication(module, client).run())

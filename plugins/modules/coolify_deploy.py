@@ -36,10 +36,15 @@ attributes:
     support: none
 options:
   uuid:
-    description: The application's UUID. Mutually exclusive with O(name).
+    description:
+      - The application's UUID. Mutually exclusive with O(name).
+      - Letters, digits, C(-) and C(_) only.
     type: str
   name:
-    description: The application's name; needs O(project).
+    description:
+      - The application's name; needs O(project).
+      - One line of at most 255 characters without leading or trailing whitespace (the same for O(project) and
+        O(environment)).
     type: str
   project:
     description: The project holding the application named O(name).
@@ -57,21 +62,24 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for the deployment to end.
+    description: Seconds to wait for the deployment to end, 1 to 86400.
     type: int
     default: 900
   poll_interval:
-    description: Seconds between two status requests while waiting.
+    description: Seconds between two status requests while waiting, 1 to 3600.
     type: int
     default: 5
   log_lines:
-    description: How many of the last lines of the deployment log to return.
+    description: How many of the last lines of the deployment log to return, 0 to 10000.
     type: int
     default: 40
   fail_on_error:
     description: Fail the task when the deployment ends in V(failed) or is cancelled.
     type: bool
     default: true
+notes:
+  - Every option is checked before the first request; a refused value fails the task with a message that names the
+    option, quotes the value (never the token) and states the rule. A boolean is not taken as a number.
 seealso:
   - module: selfhosted.ai_coding.coolify_application
   - name: Coolify API
@@ -121,14 +129,23 @@ timed_out:
 import json
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._coolify_api import (
     COMMON_ARGS,
     FINAL_STATES,
     CoolifyError,
+    CoolifyModule,
+    check_count,
+    check_lookup_name,
+    check_optional_str,
+    check_uuid,
     client_from_module,
+    fail_invalid,
+    given,
 )
+
+WAIT_TIMEOUT_MAX = 86400
+POLL_INTERVAL_MAX = 3600
+LOG_LINES_MAX = 10000
 
 
 def log_tail(logs, count):
@@ -147,6 +164,18 @@ def log_tail(logs, count):
     else:
         lines = str(logs).splitlines()
     return lines[-count:] if count > 0 else []
+
+
+def check_options(module):
+    """Every option as the task wrote it, before any request; a bad one raises InvalidValue. Sets the checked values."""
+    check_optional_str(module, 'uuid', check_uuid)
+    check_optional_str(module, 'name', check_lookup_name)
+    check_optional_str(module, 'project', check_lookup_name)
+    environment = given(module, 'environment')
+    module.params['environment'] = check_lookup_name('production' if environment is None else environment, 'environment')
+    check_count(module, 'wait_timeout', maximum=WAIT_TIMEOUT_MAX)
+    check_count(module, 'poll_interval', maximum=POLL_INTERVAL_MAX)
+    check_count(module, 'log_lines', minimum=0, maximum=LOG_LINES_MAX)
 
 
 class CoolifyDeploy(object):
@@ -218,18 +247,14 @@ def main():
         log_lines=dict(type='int', default=40),
         fail_on_error=dict(type='bool', default=True),
     )
-    module = AnsibleModule(
+    module = CoolifyModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[('uuid', 'name')],
         required_one_of=[('uuid', 'name')],
         required_by={'name': ('project',)},
     )
-    for key in ('wait_timeout', 'poll_interval'):
-        if module.params[key] <= 0:
-            module.fail_json(msg='%s must be a positive number of seconds, got %s' % (key, module.params[key]))
-    if module.params['log_lines'] < 0:
-        module.fail_json(msg='log_lines must be 0 or more, got %s' % module.params['log_lines'])
+    fail_invalid(module, check_options, module)
     client = client_from_module(module)
     try:
         module.exit_json(**CoolifyDeploy(module, client).run())

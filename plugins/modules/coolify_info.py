@@ -33,7 +33,9 @@ attributes:
       - selfhosted.ai_coding.coolify
 options:
   gather:
-    description: What to read besides health and version.
+    description:
+      - What to read besides health and version.
+      - A list is required; a single string is refused rather than split at commas.
     type: list
     elements: str
     choices: [applications, projects, servers]
@@ -82,13 +84,15 @@ servers:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._coolify_api import (
     COMMON_ARGS,
     CoolifyError,
+    CoolifyModule,
     client_from_module,
+    fail_invalid,
+    given,
 )
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import check_str_list
 
 KEEP = {
     'projects': ('uuid', 'name', 'description'),
@@ -102,7 +106,9 @@ def main():
     argument_spec.update(
         gather=dict(type='list', elements='str', choices=sorted(KEEP), default=sorted(KEEP)),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True)
+    # A string where the list belongs is refused (the argument spec would split 'projects,servers' at the comma).
+    fail_invalid(module, check_str_list, given(module, 'gather'), 'gather')
     client = client_from_module(module)
     try:
         result = {'changed': False, 'health': client.health(), 'version': client.version()}

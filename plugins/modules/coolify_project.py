@@ -36,11 +36,15 @@ options:
   name:
     description:
       - The project's name, unique among the projects the token can see.
+      - Coolify's own name rule applies, checked before any request - letters and digits of any script, spaces and
+        the punctuation C(-_.@/&#,:+) and parentheses, at most 255 characters, not blank, no leading or trailing whitespace (Coolify
+        trims it, and the next run would not find the project by the name given).
     type: str
     required: true
   description:
     description:
-      - The project's description. Left as it is when not given.
+      - The project's description. Left as it is when not given; V("") clears it.
+      - One line of at most 255 characters without leading or trailing whitespace.
     type: str
   state:
     description:
@@ -49,6 +53,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
+notes:
+  - Every option is checked before the first request; a refused value fails the task with a message that names the
+    option, quotes the value (never the token) and states the rule.
 seealso:
   - module: selfhosted.ai_coding.coolify_application
   - module: selfhosted.ai_coding.coolify_info
@@ -80,13 +87,23 @@ project:
   sample: {"uuid": "og888os", "name": "ai-coding", "description": "Apps built by the AI coding agents"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._coolify_api import (
     COMMON_ARGS,
     CoolifyError,
+    CoolifyModule,
+    check_description,
+    check_name,
+    check_optional_str,
     client_from_module,
+    fail_invalid,
+    given,
 )
+
+
+def check_options(module):
+    """name and description as the task wrote them, before any request; a bad one raises InvalidValue."""
+    module.params['name'] = check_name(given(module, 'name'), 'name')
+    check_optional_str(module, 'description', check_description)
 
 
 def _view(project):
@@ -139,9 +156,8 @@ def main():
         description=dict(type='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not module.params['name'].strip():
-        module.fail_json(msg="name must not be empty or blank, got '%s'" % module.params['name'])
+    module = CoolifyModule(argument_spec=argument_spec, supports_check_mode=True)
+    fail_invalid(module, check_options, module)
     client = client_from_module(module)
     try:
         module.exit_json(**CoolifyProject(module, client).run())

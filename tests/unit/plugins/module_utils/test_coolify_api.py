@@ -143,3 +143,46 @@ def test_deploy_without_deployments_is_an_error(server):
     server.canned[('POST', '/api/v1/deploy?uuid=a')] = (200, 'application/json', '{"deployments": []}')
     with pytest.raises(CoolifyError, match='queued no deployment'):
         CoolifyClient(server.url, 't').deploy('a')
+
+
+# -- secrets: the token never reaches a header it could break, a message, or CoolifyClient.calls ------------------------
+
+@pytest.mark.parametrize('token', ['7|abc\nX-Injected: 1', '7|abc def', '7|ab\x00c', '7|abc\u200b', '7|ab\u0441'])
+def test_a_token_that_cannot_be_a_header_is_refused_before_any_request(server, token):
+    with pytest.raises(CoolifyError) as caught:
+        CoolifyClient(server.url, token).projects()
+    msg = caught.value.msg
+    assert 'not shown' in msg and 'abc' not in msg and 'Injected' not in msg
+    assert server.seen == []
+
+
+def test_read_token_refuses_blank_and_names_the_file_not_the_token(tmp_path):
+    with pytest.raises(CoolifyError, match='api_token is empty or blank'):
+        read_token('  ', None)
+    bad = tmp_path / 'token'
+    bad.write_bytes(b'3|zqx\tret\n')
+    with pytest.raises(CoolifyError) as caught:
+        read_token(None, str(bad))
+    assert str(bad) in caught.value.msg and 'U+0009' in caught.value.msg and 'zqx' not in caught.value.msg
+    bad.write_bytes(b'\xff\xfe3|secret\n')
+    with pytest.raises(CoolifyError, match='not UTF-8'):
+        read_token(None, str(bad))
+    bad.write_bytes(b'3|secret\xe2\x80\xa8other\n')  # a Unicode line separator is refused, not split at
+    with pytest.raises(CoolifyError, match='U\\+2028'):
+        read_token(None, str(bad))
+
+
+def test_an_error_answer_echoing_the_token_is_scrubbed(server):
+    token = '7|very-secret-token-value'
+    server.canned[('GET', '/api/v1/projects')] = (502, 'text/html', '<pre>Authorization: Bearer %s</pre> %s %s' % (
+        token, token.replace('|', '%7C'), json.dumps(token)))
+    with pytest.raises(CoolifyError) as caught:
+        CoolifyClient(server.url, token).projects()
+    assert 'HTTP 502' in caught.value.msg and 'very-secret' not in caught.value.msg, caught.value.msg
+
+
+def test_calls_keep_no_environment_values(server):
+    server.canned[('POST', '/api/v1/applications/a/envs')] = (201, 'application/json', '{"uuid": "e"}')
+    client = CoolifyClient(server.url, '7|tok')
+    client.create_env('a', {'key': 'API_KEY', 'value': 's3cr3t'})
+    assert client.calls == [('POST', '/applications/a/envs', {'key': 'API_KEY', 'value': '********'})]
