@@ -20,6 +20,9 @@ Over the community.docker connections (docker, docker_api) an async start return
 same happens to a plain ``async: N`` / ``poll: 0`` task there), so the result is right but no progress line shows.
 In check mode, for ``state: absent``, and when the task sets ``async`` itself, the module runs as usual; for
 ``state: latest`` there is no probe (it always pulls).
+
+The module checks every option itself before any request (its first run, the probe, refuses a bad value); this
+plugin only refuses a task that sets the internal options ``_progress_file`` or ``_probe`` itself.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ display = Display()
 
 # Keys that async_wrapper / async_status add to a module's result.
 _ASYNC_KEYS = ('ansible_job_id', 'started', 'finished', 'results_file', 'erased')
+# Options only this plugin sets; a task that sets them could point the module's progress file anywhere.
+_INTERNAL_OPTIONS = ('_progress_file', '_probe')
 
 
 def _as_int(value, default):
@@ -85,6 +90,13 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         args = self._task.args
+        internal = [option for option in _INTERNAL_OPTIONS if option in args]
+        if internal:
+            # Refused before the module runs: nothing is sent to Ollama.
+            result.update(failed=True, changed=False,
+                          msg='%s %s internal to the ollama_model action plugin; remove %s from the task'
+                              % (' and '.join(internal), 'is' if len(internal) == 1 else 'are', 'it' if len(internal) == 1 else 'them'))
+            return result
         state = args.get('state', 'present')
         if self._task.async_val or self._task.check_mode or state == 'absent':
             return merge_hash(result, self._run_plain(task_vars))

@@ -34,5 +34,7 @@ options:
       - Extra HTTP headers sent with every request, for an authenticating reverse proxy in front of Ollama
         (Ollama itself has no authentication), for example an C(Authorization) header carrying a bearer token.
       - The values are secrets; they are never logged or shown in messages.
+      - A mapping of header names (HTTP tokens) to one-line values; a value holding a line break or another control
+        character is refused, without being shown, before any request is sent with it.
     type: dict
 """

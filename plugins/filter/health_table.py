@@ -9,10 +9,14 @@ Documentation: ``health_table.yml`` beside this file (``ansible-doc -t filter se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import describe_value
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import bad_chars, show
 
 HEADERS = ('NAME', 'TYPE', 'OK', 'DETAIL', 'ms')
 DEFAULT_DETAIL_WIDTH = 80
@@ -21,7 +25,13 @@ ELLIPSIS = '...'
 
 
 def _one_line(value):
-    return ' '.join(to_text(value, errors='surrogate_or_replace').split())
+    """``value`` as one line of plain text: runs of white space become one space, and other control or invisible
+    characters (an ESC that would drive the terminal, a bidi override that would reorder the row) are escaped."""
+    text = ' '.join(to_text(value, errors='surrogate_or_replace').split())
+    hidden = set(bad_chars(text))
+    if hidden:
+        text = ''.join(ch.encode('unicode_escape').decode('ascii') if ch in hidden else ch for ch in text)
+    return text
 
 
 def _cell(entry, key):
@@ -35,26 +45,38 @@ def _clip(text, width):
     return text
 
 
+def _width(detail_width):
+    """``detail_width`` as an int: a whole number (or its digits as text), 0 or at least MIN_DETAIL_WIDTH."""
+    rule = 'health_table: detail_width must be a whole number, 0 (no limit) or at least %d, got %s' % (MIN_DETAIL_WIDTH, show(detail_width))
+    if isinstance(detail_width, bool):
+        raise AnsibleFilterError(rule)
+    if isinstance(detail_width, float) and detail_width.is_integer():
+        detail_width = int(detail_width)
+    if isinstance(detail_width, str) and re.match(r'^[0-9]{1,9}\Z', detail_width):
+        detail_width = int(detail_width)
+    if not isinstance(detail_width, int):
+        raise AnsibleFilterError(rule)
+    if detail_width != 0 and detail_width < MIN_DETAIL_WIDTH:
+        raise AnsibleFilterError(rule)
+    return detail_width
+
+
 def health_table(checks, detail_width=DEFAULT_DETAIL_WIDTH, lines=False):
     """Render service_health's ``checks`` (or the whole registered result) as a table; see health_table.yml."""
     if isinstance(checks, Mapping) and 'checks' in checks:
         checks = checks['checks']
     if isinstance(checks, (str, bytes, Mapping)) or not isinstance(checks, Sequence):
         raise AnsibleFilterError('health_table: expects the checks list that service_health returns (or its whole result), got %s'
-                                 % type(checks).__name__)
-    if isinstance(detail_width, bool):
-        raise AnsibleFilterError('health_table: detail_width must be a whole number, got %r' % (detail_width,))
-    try:
-        width = int(detail_width)
-    except (TypeError, ValueError):
-        raise AnsibleFilterError('health_table: detail_width must be a whole number, got %r' % (detail_width,))
-    if width != 0 and width < MIN_DETAIL_WIDTH:
-        raise AnsibleFilterError('health_table: detail_width must be 0 (no limit) or at least %d, got %r' % (MIN_DETAIL_WIDTH, detail_width))
+                                 % describe_value(checks))
+    width = _width(detail_width)
+    if not isinstance(lines, bool):
+        raise AnsibleFilterError('health_table: lines must be true or false, got %s' % describe_value(lines))
 
     rows = []
     for position, entry in enumerate(checks):
         if not isinstance(entry, Mapping):
-            raise AnsibleFilterError('health_table: checks[%d] is not a dict but %s: %r' % (position, type(entry).__name__, entry))
+            raise AnsibleFilterError('health_table: checks[%d] is not a mapping but %s; each check is a mapping with name, '
+                                     'type, ok, detail and elapsed_ms' % (position, describe_value(entry)))
         attempts = entry.get('attempts')
         note = ' (%d attempts)' % attempts if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts > 1 else ''
         # The attempts note survives clipping: the detail is cut to leave room for it.

@@ -15,9 +15,13 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import ModelNameError, describe_value, validate_model_name
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import show
 
 MIB_PER_GIB = 1024.0
 MIB_PER_GB = 1e9 / (1024 * 1024)  # decimal GB, as ollama.com and "ollama list" print sizes
@@ -57,27 +61,41 @@ LATEST_TAGS = {
 # Size keys a dict candidate may carry, and what one unit of each is in MiB. ``size`` is bytes, as /api/tags has it.
 SIZE_KEYS = (('size_gib', MIB_PER_GIB), ('size_gb', MIB_PER_GB), ('size_mib', 1.0), ('size', 1.0 / BYTES_PER_MIB))
 
+# The largest model size accepted, in MiB (1 EiB): a larger figure is a mistake, and an infinite one breaks the sums.
+MAX_SIZE_MIB = float(2 ** 40)
+
 _LIBRARY_PREFIX = re.compile(r'^(?:registry\.ollama\.ai/)?(?:library/)?', re.IGNORECASE)
 
 
 def _number(value, what, minimum=None, maximum=None, exclusive_minimum=False, filter_name='model_fit'):
-    """``value`` as a float, or AnsibleFilterError naming ``what``, the value and the rule it broke."""
-    if isinstance(value, bool) or value is None:
-        raise AnsibleFilterError('%s: %s must be a number, got %r' % (filter_name, what, value))
-    if isinstance(value, numbers.Number):
-        number = float(value)
-    else:
-        try:
-            number = float(to_text(value).strip())
-        except ValueError:
-            raise AnsibleFilterError('%s: %s must be a number, got %r' % (filter_name, what, value))
+    """``value`` as a float, or AnsibleFilterError naming ``what``, the value and the rule it broke.
+
+    A number, or its digits as text; a boolean, null, a list or a mapping is refused, and so is anything not finite.
+    """
+    if isinstance(value, bool) or value is None or not isinstance(value, (numbers.Number, str)):
+        raise AnsibleFilterError('%s: %s must be a number, got %s' % (filter_name, what, describe_value(value)))
+    try:
+        number = float(value) if isinstance(value, numbers.Number) else float(to_text(value).strip())
+    except ValueError:
+        raise AnsibleFilterError('%s: %s must be a number, got %s' % (filter_name, what, show(value)))
+    except OverflowError:  # an integer too large for a float
+        number = float('inf')
     if not math.isfinite(number):
-        raise AnsibleFilterError('%s: %s must be a finite number, got %r' % (filter_name, what, value))
+        raise AnsibleFilterError('%s: %s must be a finite number, got %s' % (filter_name, what, show(value)))
     if minimum is not None and (number < minimum or (exclusive_minimum and number == minimum)):
-        raise AnsibleFilterError('%s: %s must be %s %s, got %r' % (filter_name, what, '>' if exclusive_minimum else '>=', _fmt(minimum), value))
+        raise AnsibleFilterError('%s: %s must be %s %s, got %s' % (filter_name, what, '>' if exclusive_minimum else '>=', _fmt(minimum), show(value)))
     if maximum is not None and number > maximum:
-        raise AnsibleFilterError('%s: %s must be <= %s, got %r' % (filter_name, what, _fmt(maximum), value))
+        raise AnsibleFilterError('%s: %s must be <= %s, got %s' % (filter_name, what, _fmt(maximum), show(value)))
     return number
+
+
+def _check_name(name, label, filter_name):
+    """A candidate's model name: Ollama's grammar, any registry (the name is returned as given, so it must be one)."""
+    try:
+        validate_model_name(name, allowed_registries=None, option=label)
+    except ModelNameError as exc:
+        raise AnsibleFilterError('%s: %s' % (filter_name, exc))
+    return name
 
 
 def _fmt(number):
@@ -93,28 +111,39 @@ def library_key(name):
     return '%s:%s' % (model, tag)
 
 
-def candidate_size_mib(candidate, filter_name='model_fit'):
-    """``(name, size in MiB)`` of one candidate: a dict with ``name`` and a size key, or a name in the table."""
-    if isinstance(candidate, dict):
-        name = candidate.get('name') or candidate.get('model')
+def candidate_size_mib(candidate, filter_name='model_fit', label=None):
+    """``(name, size in MiB)`` of one candidate: a mapping with ``name`` and a size key, or a name in the table.
+
+    ``label`` names the candidate in messages (``candidates[2]``); without it the messages name only the filter.
+    """
+    where = '%s: %s' % (filter_name, label) if label else filter_name
+    if isinstance(candidate, Mapping):
+        key_used = 'name' if candidate.get('name') is not None else 'model'
+        name = candidate.get(key_used)
         if not name or not isinstance(name, str):
-            raise AnsibleFilterError('%s: a candidate dict needs a "name" (a string), got %r' % (filter_name, candidate))
+            raise AnsibleFilterError('%s: a candidate dict needs a "name" (a string), got %s' % (where, describe_value(name)))
+        _check_name(name, '%s.%s' % (label, key_used) if label else None, filter_name)
         for key, unit in SIZE_KEYS:
             if candidate.get(key) is not None:
-                size = _number(candidate[key], 'the %s of %s' % (key, name), minimum=0, exclusive_minimum=True, filter_name=filter_name)
+                what = '%sthe %s of %s' % ('%s: ' % label if label else '', key, name)
+                size = _number(candidate[key], what, minimum=0, exclusive_minimum=True, filter_name=filter_name)
+                if size * unit > MAX_SIZE_MIB:
+                    raise AnsibleFilterError('%s: the %s of %s must be at most %d MiB (1 EiB) once converted, got %s'
+                                             % (where, key, name, MAX_SIZE_MIB, show(candidate[key])))
                 return name, size * unit
         known = KNOWN_SIZES_GB.get(library_key(name))
         if known is None:
             raise AnsibleFilterError('%s: the candidate %s has no size (one of %s) and is not in the size table'
-                                     % (filter_name, name, ', '.join(key for key, _unit in SIZE_KEYS)))
+                                     % (where, name, ', '.join(key for key, _unit in SIZE_KEYS)))
         return name, known * MIB_PER_GB
-    if isinstance(candidate, str) and candidate.strip():
+    if isinstance(candidate, str):
+        _check_name(candidate, label, filter_name)
         known = KNOWN_SIZES_GB.get(library_key(candidate))
         if known is None:
             raise AnsibleFilterError('%s: the model %s is not in the size table; give it as {name: %s, size_gib: <size>} '
-                                     '(known: %s)' % (filter_name, candidate, candidate, ', '.join(sorted(KNOWN_SIZES_GB))))
+                                     '(known: %s)' % (where, candidate, candidate, ', '.join(sorted(KNOWN_SIZES_GB))))
         return candidate, known * MIB_PER_GB
-    raise AnsibleFilterError('%s: a candidate must be a model name or a dict with name and size_gib, got %r' % (filter_name, candidate))
+    raise AnsibleFilterError('%s: a candidate must be a model name or a dict with name and size_gib, got %s' % (where, describe_value(candidate)))
 
 
 def need_mib(size_mib, headroom=DEFAULT_HEADROOM, overhead_mib=DEFAULT_OVERHEAD_MIB):
@@ -124,13 +153,14 @@ def need_mib(size_mib, headroom=DEFAULT_HEADROOM, overhead_mib=DEFAULT_OVERHEAD_
 
 def model_fit(candidates, memory_mib, headroom=DEFAULT_HEADROOM, overhead_mib=DEFAULT_OVERHEAD_MIB):
     """The name of the largest candidate whose need fits in ``memory_mib``; ties go to the one listed first."""
-    if isinstance(candidates, (str, bytes, dict)) or not hasattr(candidates, '__iter__'):
-        raise AnsibleFilterError('model_fit: expects a list of model names or {name, size_gib} dicts, got %r' % (candidates,))
+    if not isinstance(candidates, (list, tuple)):
+        raise AnsibleFilterError('model_fit: expects a list of model names or {name, size_gib} dicts as its input (the candidates), got %s'
+                                 % describe_value(candidates))
     memory = _number(memory_mib, 'memory_mib', minimum=0, exclusive_minimum=True)
     headroom = _number(headroom, 'headroom (a fraction: 0.2 is 20 %)', minimum=0, maximum=1)
-    overhead = _number(overhead_mib, 'overhead_mib', minimum=0)
+    overhead = _number(overhead_mib, 'overhead_mib', minimum=0, maximum=MAX_SIZE_MIB)
 
-    sized = [candidate_size_mib(candidate) for candidate in candidates]
+    sized = [candidate_size_mib(candidate, label='candidates[%d]' % position) for position, candidate in enumerate(candidates)]
     if not sized:
         raise AnsibleFilterError('model_fit: the candidate list is empty')
     best = None

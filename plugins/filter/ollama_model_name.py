@@ -11,7 +11,8 @@ short_description: Validate an Ollama model name and return it as Ollama lists i
 description:
   - Checks a model name against Ollama's name grammar (the same check M(selfhosted.ai_coding.ollama_model) makes before any
     request) and returns the normalised name as C(/api/tags) shows it, for example C(qwen2.5-coder:latest) for C(qwen2.5-coder).
-  - Fails with a message that names the value and the rule it broke, so a role can refuse bad input before anything changes.
+  - Fails with a message that names the argument, the value and the rule it broke, so a role can refuse bad input before
+    anything changes. Whitespace, control and invisible characters and non-ASCII look-alikes are refused, the character named.
 positional: allowed_registries
 options:
   _input:
@@ -19,7 +20,9 @@ options:
     type: str
     required: true
   allowed_registries:
-    description: Registry hosts a name may point at.
+    description:
+      - Registry hosts a name may point at, C(host) or C(host:port).
+      - Must be a list; a string is refused (it is never split into one-letter hosts), and so is V(null).
     type: list
     elements: str
     default: [registry.ollama.ai]
@@ -50,19 +53,21 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import (
     DEFAULT_REGISTRIES,
-    ModelNameError,
     validate_model_name,
 )
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import InvalidValue, check_str_list, show
 
 
 def ollama_model_name(name, allowed_registries=DEFAULT_REGISTRIES, form='short'):
-    """Return ``name`` normalised; raise AnsibleFilterError naming the value and the rule when it is invalid."""
-    if form not in ('short', 'full'):
-        raise AnsibleFilterError("ollama_model_name: form must be 'short' or 'full', not %r" % (form,))
+    """Return ``name`` normalised; raise AnsibleFilterError naming the argument, the value and the rule when it is invalid."""
     try:
-        parsed = validate_model_name(name, allowed_registries=list(allowed_registries))
-    except ModelNameError as exc:
-        raise AnsibleFilterError(str(exc))
+        if form not in ('short', 'full'):
+            raise InvalidValue("form is %s: it must be 'short' or 'full'" % show(form))
+        # A string is refused, never split into one-letter hosts; null (which would allow any host) too.
+        check_str_list(allowed_registries, 'allowed_registries')
+        parsed = validate_model_name(name, allowed_registries=allowed_registries)
+    except InvalidValue as exc:
+        raise AnsibleFilterError('ollama_model_name: %s' % exc)
     return parsed.short if form == 'short' else parsed.full
 
 

@@ -8,7 +8,11 @@ Built on :mod:`._http` (``ansible.module_utils.urls.open_url``; nothing beyond t
 
 Public interface::
 
-    validate_model_name(name, allowed_registries=("registry.ollama.ai",)) -> ModelName   raises ModelNameError
+    validate_model_name(name, allowed_registries=("registry.ollama.ai",), option=None) -> ModelName   raises ModelNameError
+    check_registry_host(value, name) -> str     check_allowed_registries(value, name) -> frozenset | None
+    check_headers(headers, name='headers') -> {str: str}   check_header_value(value, name) -> str   (raise InvalidValue)
+    raw_module_args() -> dict   check_arg_types(raw, argument_spec) -> str | None   relaxed_spec(argument_spec) -> dict
+    describe_value(value, secret=False) -> "a string ('x')", 'a list', 'null' (what a message says was given)
     ModelName(host, namespace, model, tag)  .full 'host/ns/model:tag'  .short as /api/tags shows it  .key (compare)
     index_models(models) -> {ModelName.key: /api/tags entry}
     PullProgress()  .update(record)  .completed  .total  .percent  .status  .as_dict()
@@ -25,7 +29,9 @@ Model names follow Ollama's grammar (``types/model/name.go``): ``[host/][namespa
 each on purpose: it refuses ``..`` anywhere, a ``host:port`` whose port is not a number, the 4-part names with a
 "kind" (``skill``/``agent``/``mcp``) that newer Ollama servers accept (those are not models), and digest references
 (``model@sha256:<hex>``), because ``/api/pull`` takes a name and a tag, not a digest (pin a tag and compare the
-digest this client reports instead). Letters keep their case: Ollama compares names case-insensitively, and so does
+digest this client reports instead). Whitespace, control and invisible characters (zero-width, bidi) and non-ASCII
+look-alikes (Cyrillic ``а``) are refused with the character named. ``allowed_registries`` must be a list: a string is
+refused, never split into one-letter hosts. Letters keep their case: Ollama compares names case-insensitively, and so does
 :attr:`ModelName.key`.
 """
 
@@ -35,7 +41,9 @@ import json
 import re
 import string
 import time
+import unicodedata
 from collections import namedtuple
+from collections.abc import Mapping
 
 from ansible.module_utils.common.text.converters import to_text
 
@@ -46,6 +54,14 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import 
     join_url,
     request_json,
     status_text,
+)
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import (
+    InvalidValue,
+    bad_chars,
+    check_str_list,
+    check_text,
+    a_type_name,
+    show,
 )
 
 DEFAULT_URL = 'http://127.0.0.1:11434'
@@ -64,12 +80,19 @@ MAX_NAME_LEN = MAX_HOST_LEN + 3 * MAX_PART_LEN + 3
 _FIRST_CHARS = frozenset(string.ascii_letters + string.digits + '_')
 _PART_CHARS = _FIRST_CHARS | frozenset('.-')
 _NAME_CHARS = _PART_CHARS | frozenset(':/')
-_PORT_RE = re.compile(r'^[0-9]{1,5}$')
+_PORT_RE = re.compile(r'^[0-9]{1,5}\Z')
 _GRAMMAR = "[host/][namespace/]model[:tag]"
+_REGISTRY_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[0-9]{1,5})?\Z')
+# RFC 9110 field-name (token).
+# (\Z, not $: "$" also matches before a final line break.)
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}\Z")
+MAX_HEADER_VALUE_LEN = 8192
+# Quoted values longer than this are cut to their first 60 characters in messages.
+QUOTE_LIMIT = 120
 
 
-class ModelNameError(ValueError):
-    """A model name broke the grammar; the message names the value and the rule."""
+class ModelNameError(InvalidValue):
+    """A model name broke the grammar; the message names the value and the rule (and the option, when given)."""
 
 
 class OllamaError(Exception):
@@ -122,9 +145,24 @@ def _fail(name, rule):
     raise ModelNameError('Invalid model name %s: %s' % (_quote(name), rule))
 
 
-def _quote(value):
-    """Quote a value for a message so control characters show (``'a\\nb'``) and nothing is executed or hidden."""
-    return repr(to_text(value, errors='surrogate_or_replace')) if isinstance(value, (str, bytes)) else repr(value)
+def _quote(value, limit=QUOTE_LIMIT):
+    """Quote a value for a message so control characters show (``'a\\nb'``) and nothing is executed or hidden.
+
+    A value longer than ``limit`` characters is cut to its first 60, so a huge value never fills a message.
+    """
+    if isinstance(value, (str, bytes)):
+        text = to_text(value, errors='surrogate_or_replace')
+        if len(text) > limit:
+            text = text[:60] + '...'
+        return repr(text)
+    return show(value)
+
+
+def _describe_char(char):
+    """``'\\u200b'`` -> ``'\\u200b' (U+200B ZERO WIDTH SPACE)``: a character named so a look-alike cannot pass for ASCII."""
+    if ' ' < char < '\x7f':
+        return repr(char)
+    return '%r (U+%04X %s)' % (char, ord(char), unicodedata.name(char, 'unnamed character'))
 
 
 def _check_part(name, kind, part, limit, two_parts=False):
@@ -148,33 +186,66 @@ def _check_part(name, kind, part, limit, two_parts=False):
             _fail(name, 'the registry host %s must be host or host:port with a numeric port' % _quote(part))
 
 
-def _normalise_registries(allowed_registries):
+def check_registry_host(value, name):
+    """One entry of ``allowed_registries``: ``host`` or ``host:port``, as the host part of a model name may be.
+
+    :raises InvalidValue: naming ``name`` (e.g. ``allowed_registries[1]``), the value and the rule.
+    """
+    check_text(value, name, max_len=MAX_HOST_LEN + 6)
+    if not _REGISTRY_RE.match(value) or '..' in value or (':' in value and not 1 <= int(value.rpartition(':')[2]) <= 65535):
+        raise InvalidValue('%s is %s: a registry is host or host:port - letters, digits, "_", "-" and "." (starting with a '
+                           'letter, digit or "_"), then an optional port 1-65535' % (name, _quote(value)))
+    return value
+
+
+def check_allowed_registries(allowed_registries, name='allowed_registries'):
+    """``allowed_registries`` checked (a list of registry hosts: a string is refused, never split) and lower-cased.
+
+    ``None`` (allow any host) is passed through: only callers parsing names that Ollama itself listed use it.
+    """
     if allowed_registries is None:
         return None
-    if isinstance(allowed_registries, str):
-        allowed_registries = [allowed_registries]
-    return frozenset(to_text(entry).strip().lower() for entry in allowed_registries if entry is not None and to_text(entry).strip())
+    return frozenset(entry.lower() for entry in check_str_list(allowed_registries, name, item_check=check_registry_host))
 
 
-def validate_model_name(name, allowed_registries=DEFAULT_REGISTRIES):
+def validate_model_name(name, allowed_registries=DEFAULT_REGISTRIES, option=None):
     """Check ``name`` against Ollama's model-name grammar and return it normalised as a :class:`ModelName`.
 
     :param name: ``[host/][namespace/]model[:tag]``; a missing host, namespace or tag takes Ollama's default
         (``registry.ollama.ai``, ``library``, ``latest``).
-    :param allowed_registries: registry hosts a name may point at, compared case-insensitively; list a host with
-        its port (``registry.lan:5000``) to allow that port. ``None`` allows any host (for parsing names that
-        Ollama itself listed).
-    :raises ModelNameError: the message names the value and the rule it broke. Nothing is sent anywhere.
+    :param allowed_registries: registry hosts a name may point at (a list: a string is refused, not split into
+        characters), compared case-insensitively; list a host with its port (``registry.lan:5000``) to allow that
+        port. ``None`` allows any host (for parsing names that Ollama itself listed).
+    :param option: the option or argument the name came from (``name``, ``names[2]``); the message starts with it.
+    :raises ModelNameError: the message names the option, the value and the rule it broke. Nothing is sent anywhere.
+    :raises InvalidValue: ``allowed_registries`` is not a list of registry hosts.
     """
+    allowed = check_allowed_registries(allowed_registries)
+    try:
+        model = _parse_model_name(name)
+    except ModelNameError as exc:
+        if option:
+            raise ModelNameError('%s: %s' % (option, exc))
+        raise
+    if allowed is not None and model.host not in allowed:
+        msg = 'Invalid model name %s: the registry host %s is not in allowed_registries (%s)' % (
+            _quote(name), _quote(model.host), ', '.join(sorted(allowed)) or 'empty')
+        raise ModelNameError('%s: %s' % (option, msg) if option else msg)
+    return model
+
+
+def _parse_model_name(name):
     if not isinstance(name, str):
-        raise ModelNameError('Invalid model name %s: a model name must be a string, not %s' % (_quote(name), type(name).__name__))
+        raise ModelNameError('Invalid model name %s: a model name must be a string, not %s' % (_quote(name), a_type_name(name)))
     if not name or not name.strip():
         _fail(name, 'the name is empty; expected %s' % _GRAMMAR)
     if len(name) > MAX_NAME_LEN:
-        _fail(name[:60] + '...', 'the name is %d characters long; a model name has at most %d' % (len(name), MAX_NAME_LEN))
+        _fail(name, 'the name is %d characters long; a model name has at most %d' % (len(name), MAX_NAME_LEN))
+    hidden = set(bad_chars(name))
     for pos, char in enumerate(name):
-        if char.isspace() or ord(char) < 32 or ord(char) == 127:
-            _fail(name, 'it contains whitespace or a control character (%r at position %d); model names never do' % (char, pos))
+        if char.isspace() or char in hidden:
+            _fail(name, 'it contains whitespace, a control character or an invisible character (%s at position %d); model names '
+                        'never do' % (_describe_char(char), pos))
     if '://' in name:
         _fail(name, 'it carries a URL scheme; write %s without "http://" or "https://"' % _GRAMMAR)
     if '@' in name:
@@ -182,8 +253,9 @@ def validate_model_name(name, allowed_registries=DEFAULT_REGISTRIES):
                     'digest the module returns instead')
     for pos, char in enumerate(name):
         if char not in _NAME_CHARS:
-            _fail(name, 'it contains %r at position %d; a model name holds only letters, digits, "_", "-" and ".", with "/" between '
-                        'the parts of %s and ":" before the tag (or a registry port)' % (char, pos, _GRAMMAR))
+            look = ', a non-ASCII character that may pass for an ASCII one' if ord(char) > 127 else ''
+            _fail(name, 'it contains %s at position %d%s; a model name holds only letters, digits, "_", "-" and ".", with "/" '
+                        'between the parts of %s and ":" before the tag (or a registry port)' % (_describe_char(char), pos, look, _GRAMMAR))
     if '..' in name:
         _fail(name, 'it contains ".."; a model name is not a path')
 
@@ -214,12 +286,140 @@ def validate_model_name(name, allowed_registries=DEFAULT_REGISTRIES):
         _check_part(name, 'tag', tag, MAX_PART_LEN)
     else:
         tag = DEFAULT_TAG
+    return ModelName(host.lower(), namespace, model, tag)
 
-    host = host.lower()
-    allowed = _normalise_registries(allowed_registries)
-    if allowed is not None and host not in allowed:
-        _fail(name, 'the registry host %s is not in allowed_registries (%s)' % (_quote(host), ', '.join(sorted(allowed)) or 'empty'))
-    return ModelName(host, namespace, model, tag)
+
+def check_headers(headers, name='headers'):
+    """Extra request headers: a mapping of HTTP header names to one-line values; returns ``{name: str}``.
+
+    A value holding a line break (which would add a header of its own choosing) or another control character is
+    refused, and the message never shows a value: header values are secrets (tokens, cookies).
+
+    :raises InvalidValue: naming ``name`` and the header.
+    """
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidValue('%s must be a mapping of header names to values, got %s' % (name, a_type_name(headers)))
+    out = {}
+    for key, value in headers.items():
+        if not isinstance(key, str) or not _HEADER_NAME_RE.match(key):
+            raise InvalidValue('%s has the header name %s: a header name is letters, digits and !#$%%&\'*+-.^_`|~ (no spaces, '
+                               'colons or control characters)' % (name, _quote(key) if isinstance(key, str) else a_type_name(key)))
+        out[key] = check_header_value(value, '%s.%s' % (name, key))
+    return out
+
+
+def check_header_value(value, name):
+    """One header value (a secret): a string or number, one line, at most 8192 characters; never shown in a message."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise InvalidValue('%s must be a string, got %s (the value is not shown: it may be a secret)' % (name, a_type_name(value)))
+    text = to_text(value)
+    if len(text) > MAX_HEADER_VALUE_LEN:
+        raise InvalidValue('%s is %d characters long; a header value may have at most %d (the value is not shown: it may be a '
+                           'secret)' % (name, len(text), MAX_HEADER_VALUE_LEN))
+    if any(char != '\t' for char in bad_chars(text)):
+        raise InvalidValue('%s holds a line break or another control or invisible character; a header value must be one line '
+                           '(the value is not shown: it may be a secret)' % name)
+    return text
+
+
+# -- module arguments as the task wrote them -------------------------------------------------------------------------
+# Shared by every module of this collection that has an argument spec (a candidate for _validate).
+#
+# AnsibleModule converts what a task wrote before a module sees it: a string given for a list is split at commas, a
+# boolean is taken as the number 1, a list given for a string becomes its text; and what it cannot convert it refuses
+# with words of its own ("is of type NoneType", "<class 'list'> cannot be converted to a dict"). So the shape of each
+# value is checked first, on the arguments as written; a module whose arguments break a rule is started with every
+# option of type raw (no conversion; no_log, defaults and choices kept), only to fail with this module's message.
+
+_TYPE_WORDS = {'str': 'a string', 'path': 'a path (a string)', 'list': 'a list', 'dict': 'a mapping',
+               'int': 'a whole number', 'float': 'a number', 'bool': 'true or false'}
+_BOOL_WORDS = frozenset(('yes', 'no', 'on', 'off', 'true', 'false', 'y', 'n', 't', 'f', '1', '0'))
+_INT_TEXT_RE = re.compile(r'^\s*[+-]?[0-9]{1,18}\s*\Z')
+_FLOAT_TEXT_RE = re.compile(r'^\s*[+-]?([0-9]{1,18}(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*\Z')
+
+
+def raw_module_args():
+    """The module's arguments exactly as the task wrote them (before AnsibleModule converts them); ``{}`` when
+    they cannot be read (ansible-core's sanity tests read the argument spec with no arguments at all)."""
+    try:
+        from ansible.module_utils.basic import _load_params  # meant for modules that read their own arguments
+        raw = _load_params()
+    except Exception:  # nothing to read: AnsibleModule reports that itself
+        return {}
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def describe_value(value, secret=False):
+    """``'an integer (5)'``, ``"a string ('x')"``, ``'a list'``, ``'null'``: what a message says was given - the type in
+    words, then the value as written unless it is a container (or a secret, never shown)."""
+    if value is None or secret or not isinstance(value, (str, bytes, bytearray, bool, int, float)):
+        return a_type_name(value)
+    return '%s (%s)' % (a_type_name(value), show(value))
+
+
+def _has_shape(value, kind):
+    if kind in ('str', 'path'):
+        return isinstance(value, str)
+    if kind == 'list':
+        return isinstance(value, (list, tuple))
+    if kind == 'dict':
+        return isinstance(value, Mapping)
+    if kind == 'bool':
+        return isinstance(value, bool) or (isinstance(value, str) and value.lower() in _BOOL_WORDS) or (
+            type(value) in (int, float) and value in (0, 1))
+    if isinstance(value, bool):
+        return False  # a boolean is not a number, whatever Python thinks
+    if isinstance(value, int) and abs(value) >= 10 ** 18:
+        return False  # no figure here has 19 digits; a float cannot even hold some (AnsibleModule would raise OverflowError)
+    if kind == 'int':
+        return (isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+                or (isinstance(value, str) and bool(_INT_TEXT_RE.match(value))))
+    if kind == 'float':
+        return isinstance(value, (int, float)) or (isinstance(value, str) and bool(_FLOAT_TEXT_RE.match(value)))
+    return True
+
+
+def check_arg_types(raw, argument_spec):
+    """The first argument whose value, as written, is not of its option's type: a message naming the option, the value
+    (never one of a ``no_log`` option) and the type in words; ``None`` when every value has its option's shape.
+
+    Strings are never split into lists, booleans never taken as numbers, and null is refused for an option that has a
+    default or is required (AnsibleModule would refuse it with Python's type names).
+    """
+    for option, spec in argument_spec.items():
+        if option not in raw:
+            continue
+        value = raw[option]
+        kind = spec.get('type', 'str')
+        secret = bool(spec.get('no_log'))
+        if value is None:
+            if spec.get('default') is not None or spec.get('required'):
+                return '%s must be %s, got null' % (option, _TYPE_WORDS.get(kind, 'set'))
+            continue
+        if kind not in _TYPE_WORDS:
+            continue
+        if kind in ('int', 'float') and isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 18:
+            return '%s must be a number of at most 18 digits, got %s' % (option, describe_value(value, secret))
+        if not _has_shape(value, kind):
+            return '%s must be %s, got %s' % (option, _TYPE_WORDS[kind], describe_value(value, secret))
+        if kind == 'list' and spec.get('elements') == 'str':
+            for position, item in enumerate(value):
+                if not isinstance(item, str):
+                    return '%s[%d] must be a string, got %s' % (option, position, describe_value(item, secret))
+    return None
+
+
+def relaxed_spec(argument_spec):
+    """``argument_spec`` with every option of type raw (no conversion), for a module that only fails: its no_log,
+    defaults, choices and required flags stay."""
+    relaxed = {}
+    for option, spec in argument_spec.items():
+        spec = dict(spec, type='raw')
+        spec.pop('elements', None)
+        relaxed[option] = spec
+    return relaxed
 
 
 def model_key(name):
@@ -324,6 +524,7 @@ class OllamaClient(object):
     :param timeout: socket timeout in seconds for every request except a pull (see :meth:`pull`).
     :param validate_certs: verify the TLS certificate of an ``https`` URL.
     :param headers: extra headers sent with every request (an auth proxy's token, say); never put into messages.
+        Checked by :func:`check_headers` (a value with a line break raises OllamaError, without the value).
     """
 
     def __init__(self, base_url=DEFAULT_URL, timeout=DEFAULT_TIMEOUT, validate_certs=True, headers=None):
@@ -333,7 +534,10 @@ class OllamaClient(object):
         self.base_url = base_url.rstrip('/')
         self.timeout = timeout
         self.validate_certs = validate_certs
-        self.headers = dict(headers or {})
+        try:
+            self.headers = check_headers(headers)
+        except InvalidValue as exc:
+            raise OllamaError(str(exc), url=self.base_url)
         # Every request this client sent, as (method, path): callers and tests use it to count round trips.
         self.calls = []
 

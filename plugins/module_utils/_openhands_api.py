@@ -30,6 +30,8 @@ Public interface::
         .run_conversation(text, timeout=600, poll_interval=2, clock=time.monotonic, sleep=time.sleep) -> dict
     OpenHandsError(msg, status=None, url=None, result=None)
     validate_url(url) -> normalised base URL           raises OpenHandsError
+    check_prompt(value, name='prompt') -> str           check_api_key(value, name='api_key') -> str | None
+                                                        (raise _validate.InvalidValue)
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import unicodedata
 from urllib.parse import urlencode
 
 from ansible.module_utils.common.text.converters import to_text
@@ -48,6 +51,8 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import 
     request_json,
     status_text,
 )
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import check_header_value, describe_value
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import InvalidValue, show
 
 DEFAULT_URL = 'http://127.0.0.1:3000'
 # Socket timeout of one request (connect and each read); the whole run has its own limit.
@@ -73,6 +78,8 @@ EXEC_TERMINAL = (EXEC_FINISHED,) + EXEC_FAILED
 SANDBOX_FAILED = ('ERROR',)
 
 _URL_RE = re.compile(r'^https?://[^/\s?#]+')
+# The longest first message accepted, in characters: a task for the agent, not a document.
+MAX_PROMPT_LEN = 65536
 
 
 class OpenHandsError(Exception):
@@ -101,6 +108,37 @@ def validate_url(url):
     if url.endswith(API_PREFIX):
         url = url[:-len(API_PREFIX)]
     return url
+
+
+def check_prompt(value, name='prompt'):
+    """A first user message: free text, so any printable character, line breaks (LF) and tabs are kept as written.
+
+    Refused: a value that is not a string, empty or blank, longer than :data:`MAX_PROMPT_LEN`, or holding NUL, another
+    C0 control character (CR, ESC, ...) or a lone surrogate (not text at all).
+
+    :raises InvalidValue: naming ``name``, the value (escaped and cut) and the rule.
+    """
+    if not isinstance(value, str):
+        raise InvalidValue('%s must be a string, got %s' % (name, describe_value(value)))
+    if not value.strip():
+        raise InvalidValue('%s is %s: it must not be empty or blank (it is the first user message of the conversation)'
+                           % (name, show(value)))
+    if len(value) > MAX_PROMPT_LEN:
+        raise InvalidValue('%s is %s: it is %d characters long; a prompt may have at most %d'
+                           % (name, show(value), len(value), MAX_PROMPT_LEN))
+    for pos, char in enumerate(value):
+        if (char < ' ' and char not in '\n\t') or unicodedata.category(char) == 'Cs':
+            raise InvalidValue('%s is %s: it holds the control character %s at position %d; a prompt may hold line breaks '
+                               '(\\n) and tabs but no other control character (NUL, CR, ESC, ...)'
+                               % (name, show(value), char.encode('unicode_escape', 'backslashreplace').decode('ascii'), pos))
+    return value
+
+
+def check_api_key(value, name='api_key'):
+    """The server's SESSION_API_KEY, sent as a header: one line, never shown in a message. ``None``/empty: no key."""
+    if value is None or value == '':
+        return None
+    return check_header_value(value, name)
 
 
 def _snippet(text, limit=300):
@@ -132,7 +170,10 @@ class OpenHandsClient(object):
         self.base_url = validate_url(base_url)
         self.timeout = timeout
         self.validate_certs = validate_certs
-        self._api_key = to_text(api_key) if api_key else None
+        try:
+            self._api_key = check_api_key(api_key)
+        except InvalidValue as exc:
+            raise OpenHandsError(str(exc), url=self.base_url)
         self.headers = {API_KEY_HEADER: self._api_key} if self._api_key else {}
         # Every request sent, as (method, path with query): callers and tests count round trips with it.
         self.calls = []

@@ -20,6 +20,10 @@ description:
   - A GPU whose driver is installed but failing (C(nvidia-smi) exits 9, C(Driver/library version mismatch), ...) is
     still reported, from C(/sys) and C(/dev), with its VRAM as V(0) and a RV(ansible_facts.ai_coding_gpu.warnings)
     entry that quotes the tool. The module never fails because of a GPU.
+  - What the tools print and C(/sys) holds is not trusted - a name, UUID or version holding control characters or
+    longer than 256 characters, a VRAM figure beyond 16 TiB, an index that is not a number of at most 4 digits, JSON
+    nested too deep, a device node with an odd name - is left out with a warning (quoted with its control characters
+    escaped), never a traceback.
   - "Which vendor wins on a host with several: a working C(nvidia-smi), then a working C(rocm-smi), then AMD cards with
     VRAM and C(/dev/kfd), then NVIDIA hardware seen in C(/sys) or C(/dev) (driver failing), then any other AMD card."
 author:
@@ -52,6 +56,8 @@ options:
     description:
       - Directory under which C(/sys), C(/dev), C(/proc) and C(/opt/rocm) are read; change it only for tests or to
         inspect a mounted image.
+      - Like the other paths, it must be absolute, without C(..) components, control or invisible characters; a
+        refused path fails the task before any command runs or file is read.
     type: path
     default: /
 notes:
@@ -201,6 +207,8 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._gpu import (
     summarize,
     unknown_query_field,
 )
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import check_arg_types, raw_module_args, relaxed_spec
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import InvalidValue, check_abs_path, show
 
 # Below this much VRAM an AMD card is most likely an APU's carve-out, not a card Ollama will use.
 IGPU_VRAM_MIB = 2048
@@ -228,7 +236,7 @@ class GpuFacts(object):
         if path:
             if os.path.isfile(path) and os.access(path, os.X_OK):
                 return path
-            self.warn('%s %s is not an executable file; gathering without %s' % (option, path, name))
+            self.warn('%s %s is not an executable file; gathering without %s' % (option, show(path), name))
             return None
         return self.module.get_bin_path(name, opt_dirs=list(extra_dirs))
 
@@ -269,7 +277,10 @@ class GpuFacts(object):
             self.warn('the CUDA version is unknown: ' + nvidia_smi_failure(rc, out, err))
         if any(gpu.get('mig_mode') == 'enabled' for gpu in gpus):
             rc, out, err = self.run_tool([smi, '-L'])
-            migs = parse_nvidia_list(out) if rc == 0 else {}
+            found = []
+            migs = parse_nvidia_list(out, found) if rc == 0 else {}
+            for text in found:
+                self.warn(text)
             for gpu in gpus:
                 if gpu.get('mig_mode') == 'enabled':
                     gpu['mig_devices'] = migs.get(gpu['index'], [])
@@ -287,11 +298,14 @@ class GpuFacts(object):
         if rc != 0:
             self.warn('rocm-smi exited %s: %s' % (rc, first_line(err, out) or 'no output'))
             return None
+        found = []
         try:
-            gpus, driver = parse_rocm_smi_json(out)
+            gpus, driver = parse_rocm_smi_json(out, found)
         except GpuParseError as exc:
             self.warn(str(exc))
             return None
+        for text in found:
+            self.warn(text)
         if not gpus:
             self.warn('rocm-smi ran but listed no GPU')
             return None
@@ -307,7 +321,10 @@ class GpuFacts(object):
 
     def from_sysfs(self, devices):
         """The GPUs /sys and /dev show when no tool worked; None on a host without GPU."""
-        cards = [card for card in read_drm_cards(self.root) if card['vendor_id'] == '0x1002']
+        found = []
+        cards = [card for card in read_drm_cards(self.root, found) if card['vendor_id'] == '0x1002']
+        for text in found:
+            self.warn(text)
         amd_cards = [card for card in cards if card['vram_mib']]
         pci = scan_pci_display(self.root)
         nvidia_pci = [dev for dev in pci if dev['vendor'] == 'nvidia']
@@ -350,7 +367,10 @@ class GpuFacts(object):
     # -- assembly -------------------------------------------------------------------------------------------------
 
     def gather(self):
-        devices = list_devices(self.root)
+        found = []
+        devices = list_devices(self.root, found)
+        for text in found:
+            self.warn(text)
         found = self.from_nvidia_smi()
         if found is None:
             found = self.from_rocm_smi()
@@ -382,26 +402,35 @@ class GpuFacts(object):
 
 
 def check_params(params):
-    """The first option that breaks a rule, in words, or None. Runs before any command or file read."""
-    for option in ('nvidia_smi_path', 'rocm_smi_path', 'sysfs_root'):
-        value = params[option]
-        if value is not None and not os.path.isabs(value):
-            return '%s must be an absolute path, got %r' % (option, value)
+    """The first option that breaks a rule, in words, or None. Runs before any command or file read.
+
+    Each path must be absolute, without ``..`` components, control or invisible characters. (That each is a string was
+    checked before AnsibleModule converted it.)
+    """
+    try:
+        for option in ('nvidia_smi_path', 'rocm_smi_path', 'sysfs_root'):
+            if params[option] is not None:
+                check_abs_path(params[option], option)
+    except InvalidValue as exc:
+        return str(exc)
     if not os.path.isdir(params['sysfs_root']):
-        return 'sysfs_root %s is not a directory' % params['sysfs_root']
+        return 'sysfs_root is %s: it is not a directory' % show(params['sysfs_root'])
     return None
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            nvidia_smi_path=dict(type='path'),
-            rocm_smi_path=dict(type='path'),
-            sysfs_root=dict(type='path', default='/'),
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    return dict(
+        nvidia_smi_path=dict(type='path'),
+        rocm_smi_path=dict(type='path'),
+        sysfs_root=dict(type='path', default='/'),
     )
-    problem = check_params(module.params)
+
+
+def main():
+    # Each path must be a string as the task wrote it (AnsibleModule would turn a list into its text).
+    problem = check_arg_types(raw_module_args(), argument_spec())
+    module = AnsibleModule(argument_spec=relaxed_spec(argument_spec()) if problem else argument_spec(), supports_check_mode=True)
+    problem = problem or check_params(module.params)
     if problem:
         module.fail_json(msg=problem)
     facts = GpuFacts(module).gather()

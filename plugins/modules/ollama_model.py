@@ -12,7 +12,11 @@ short_description: Pull, update or remove models on an Ollama server
 version_added: 0.1.0
 description:
   - Makes sure models are installed (pulled), up to date, or absent on an Ollama server, through its REST API.
-  - Every name is checked against Ollama's model-name grammar and O(allowed_registries) before any request is sent.
+  - Every option is checked before any request is sent, in check mode too, and a refused value fails the task with a
+    message naming the option, the value and the rule. Every name is checked against Ollama's model-name grammar and
+    O(allowed_registries); a string where a list belongs (O(names), O(allowed_registries)) is refused, never split, and
+    a boolean is not taken as a number of seconds. O(url) must be an C(http://) or C(https://) URL naming a host (no
+    spaces or control characters, a port 1-65535); O(timeout) must be greater than V(0) and at most V(86400).
   - Idempotent through C(GET /api/tags); a run where nothing changes sends exactly one request, whether one model or
     a list of models in O(names) is declared.
   - While a pull runs, the action plugin of this module prints its progress on the controller (percent and size).
@@ -58,6 +62,8 @@ options:
         letters, digits, V(_), V(-) and V(.); a namespace holds no V(.); V(:) appears only as C(host:port) and
         before the tag. Also refused, stricter than Ollama itself - V(..), digest references (C(model@sha256:...)),
         URL schemes and names of 4 or more parts.
+      - Whitespace, control characters, invisible characters (zero-width, bidi) and non-ASCII look-alikes of letters
+        are refused with the character named.
       - Mutually exclusive with O(names); one of them is required.
     type: str
   names:
@@ -65,6 +71,7 @@ options:
       - Several models, each as in O(name), managed by one task with one C(GET /api/tags) request when nothing
         needs to change (a loop over O(name) sends one request per model).
       - Duplicates (after normalisation) are managed once.
+      - Must be a list; a string is refused (write a one-item list). Every entry is checked before any request.
     type: list
     elements: str
   state:
@@ -80,6 +87,7 @@ options:
       - Seconds one pull may take, from the request to Ollama's C(success) record. It is also the longest silence
         allowed in the pull's progress stream (Ollama sends nothing while it verifies a large layer).
       - O(timeout) applies to every other request.
+      - Greater than V(0), at most V(604800) (a week).
     type: int
     default: 3600
   insecure:
@@ -92,19 +100,24 @@ options:
       - Registry hosts that model names may point at, compared case-insensitively. List C(host:port) to allow a
         registry on a port.
       - A name whose host is not listed is refused before any request.
+      - Must be a list of C(host) or C(host:port) entries; a string is refused (it is never split into one-letter
+        hosts), and so is V(null).
     type: list
     elements: str
     default: [registry.ollama.ai]
   _progress_file:
     description:
       - Internal, set by the action plugin; do not set it in a playbook.
-      - File the module replaces with its latest pull progress (one JSON object) for the controller to show.
+      - File the module replaces with its latest pull progress (one JSON object, mode 0600, never through a symlink)
+        for the controller to show. The action plugin refuses a task that sets it; the module accepts only the name the
+        plugin gives it (C(ollama_model.<16 hex digits>.progress)).
     type: path
   _probe:
     description:
       - Internal, set by the action plugin; do not set it in a playbook.
       - When a pull would be needed, return C(probe.needs_pull) instead of pulling, so the action plugin can run the
         pull asynchronously and show its progress. When nothing needs pulling, the run is complete as usual.
+      - The action plugin refuses a task that sets it.
     type: bool
     default: false
 notes:
@@ -238,6 +251,7 @@ models:
 
 import json
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -245,16 +259,65 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api i
     DEFAULT_PULL_TIMEOUT,
     DEFAULT_REGISTRIES,
     DEFAULT_URL,
-    ModelNameError,
     OllamaClient,
     OllamaError,
     PullProgress,
+    check_allowed_registries,
+    check_arg_types,
+    check_headers,
     index_models,
+    raw_module_args,
+    relaxed_spec,
     validate_model_name,
+)
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import (
+    InvalidValue,
+    check_positive_number,
+    check_url,
+    show,
 )
 
 # Shown in diff mode for a digest that only a pull would reveal.
 UNKNOWN_DIGEST = '(unknown until pulled)'
+# Upper bounds of the time options, in seconds: a day for one request, a week for one pull.
+MAX_TIMEOUT = 86400
+MAX_PULL_TIMEOUT = 7 * 86400
+# The only progress file names the action plugin hands the module (its async directory, a random name).
+PROGRESS_FILE_RE = re.compile(r'^ollama_model\.[0-9a-f]{16}\.progress\Z')
+
+
+def check_options(params):
+    """Check every option's value before any request; returns the checked headers. Raises InvalidValue naming the
+    option. (The shape of each value - a list, a number, a string - was checked before AnsibleModule converted it.)"""
+    check_url(params['url'], 'url')
+    for option, maximum in (('timeout', MAX_TIMEOUT), ('pull_timeout', MAX_PULL_TIMEOUT)):
+        check_positive_number(params[option], option, maximum=maximum)
+    headers = check_headers(params['headers'], 'headers')
+    check_allowed_registries(params['allowed_registries'], 'allowed_registries')
+    progress_file = params.get('_progress_file')
+    if progress_file is not None and not PROGRESS_FILE_RE.match(os.path.basename(progress_file)):
+        raise InvalidValue('_progress_file is %s: it is internal to the action plugin, which names it '
+                           'ollama_model.<16 hex digits>.progress; do not set it in a task' % show(progress_file))
+    return headers
+
+
+def argument_spec():
+    return dict(
+        name=dict(type='str'),
+        names=dict(type='list', elements='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent', 'latest']),
+        url=dict(type='str', default=DEFAULT_URL),
+        timeout=dict(type='int', default=30),
+        pull_timeout=dict(type='int', default=DEFAULT_PULL_TIMEOUT),
+        validate_certs=dict(type='bool', default=True),
+        headers=dict(type='dict', no_log=True),
+        insecure=dict(type='bool', default=False),
+        allowed_registries=dict(type='list', elements='str', default=list(DEFAULT_REGISTRIES)),
+        # Internal, set by the action plugin (not for playbooks): where it reads the pull progress, and a
+        # first synchronous run that stops before pulling anything.
+        _progress_file=dict(type='path'),
+        _probe=dict(type='bool', default=False),
+    )
 
 
 class ProgressWriter(object):
@@ -281,17 +344,17 @@ class ProgressWriter(object):
             if parent and not os.path.isdir(parent):
                 os.makedirs(parent, 0o700)
             tmp = self.path + '.tmp'
-            with open(tmp, 'w') as handle:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            # A new file only (never through a link someone left in its place), readable by this user alone.
+            handle = os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600), 'w')
+            with handle:
                 json.dump(record, handle)
             os.replace(tmp, self.path)
         except (OSError, TypeError, ValueError):
             self.path = None
             return
         self._last_shown = shown
-
-
-class OptionError(ValueError):
-    """An option value the argument spec cannot check."""
 
 
 class OllamaModel(object):
@@ -309,23 +372,28 @@ class OllamaModel(object):
 
     def execute(self):
         """Check the options and every name, then talk to Ollama; returns the module result."""
-        for option in ('timeout', 'pull_timeout'):
-            if self.params[option] <= 0:
-                raise OptionError('%s must be a positive number of seconds, got %d' % (option, self.params[option]))
+        headers = check_options(self.params)
+        if self.params.get('name') is None and self.params.get('names') is None:
+            # The task gave name or names as null: say so, rather than do nothing.
+            raise InvalidValue('name or names must be given a value, got null')
         models = self.declared()
         if not models:
             return {'changed': False, 'models': [], 'duration': 0.0}
         if self.client is None:
             self.client = OllamaClient(self.params['url'], timeout=self.params['timeout'], validate_certs=self.params['validate_certs'],
-                                       headers=self.params['headers'])
+                                       headers=headers)
         return self.run(models)
 
     def declared(self):
         """Validate every declared name before any request; duplicates (after normalisation) are dropped."""
-        raw = [self.params['name']] if self.params.get('name') is not None else list(self.params.get('names') or [])
+        if self.params.get('name') is not None:
+            declared = [('name', self.params['name'])]
+        else:
+            declared = [('names[%d]' % i, name) for i, name in enumerate(self.params.get('names') or [])]
+        allowed = self.params['allowed_registries']
         seen, models = set(), []
-        for name in raw:
-            model = validate_model_name(name, allowed_registries=self.params['allowed_registries'])
+        for option, name in declared:
+            model = validate_model_name(name, allowed_registries=allowed, option=option)
             if model.key not in seen:
                 seen.add(model.key)
                 models.append(model)
@@ -438,31 +506,20 @@ class OllamaModel(object):
 
 
 def main():
+    # The shape of every value (a string where a list belongs, a boolean for seconds) is checked as the task wrote it.
+    problem = check_arg_types(raw_module_args(), argument_spec())
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str'),
-            names=dict(type='list', elements='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent', 'latest']),
-            url=dict(type='str', default=DEFAULT_URL),
-            timeout=dict(type='int', default=30),
-            pull_timeout=dict(type='int', default=DEFAULT_PULL_TIMEOUT),
-            validate_certs=dict(type='bool', default=True),
-            headers=dict(type='dict', no_log=True),
-            insecure=dict(type='bool', default=False),
-            allowed_registries=dict(type='list', elements='str', default=list(DEFAULT_REGISTRIES)),
-            # Internal, set by the action plugin (not for playbooks): where it reads the pull progress, and a
-            # first synchronous run that stops before pulling anything.
-            _progress_file=dict(type='path'),
-            _probe=dict(type='bool', default=False),
-        ),
+        argument_spec=relaxed_spec(argument_spec()) if problem else argument_spec(),
         mutually_exclusive=[('name', 'names')],
         required_one_of=[('name', 'names')],
         supports_check_mode=True,
     )
+    if problem:
+        module.fail_json(msg=problem)
     manager = OllamaModel(module)
     try:
         result = manager.execute()
-    except (ModelNameError, OptionError) as exc:
+    except InvalidValue as exc:
         module.fail_json(msg=str(exc))
     except OllamaError as exc:
         msg = exc.msg

@@ -19,7 +19,9 @@ description:
   - Fails, naming what failed, when the start task ends in C(ERROR) (with the server's detail), when the
     conversation ends C(error) or C(stuck), when its sandbox goes to C(ERROR), or when O(timeout) passes (naming the
     last status seen).
-  - Every option is checked before any request is sent.
+  - Every option is checked before any request is sent, in check mode too; a refused value fails the task with a
+    message naming the option, the value (never the O(api_key)) and the rule. A boolean is not taken as a number of
+    seconds.
 author:
   - selfhosted.ai_coding maintainers (!UNKNOWN)
 attributes:
@@ -37,6 +39,7 @@ options:
     description:
       - Base URL of the OpenHands app server, V(http://host:port) or V(https://host:port), optionally with a path
         prefix when a reverse proxy serves it under one (a trailing V(/api/v1) is ignored).
+      - A URL holding spaces or control characters, or a port outside 1-65535, is refused.
     type: str
     required: true
   prompt:
@@ -45,25 +48,28 @@ options:
         white space.
       - "(The option is not called C(message): Ansible reserves that argument name for itself.)"
       - Keep it small for a smoke test (for example V(Reply with the word done and finish.)).
+      - Free text of at most 65536 characters; line breaks and tabs are kept, other control characters (NUL, CR,
+        ESC, ...) are refused.
     type: str
     required: true
   timeout:
     description:
       - Seconds the whole run may take, from the request that starts the conversation to the agent's final status.
-        Must be greater than V(0).
+        Must be greater than V(0) and at most V(86400) (a day).
       - The first conversation after a restart also waits for a sandbox container to start; allow for that.
       - Each single request times out after at most 30 seconds.
     type: int
     default: 600
   poll_interval:
-    description: Seconds between two status polls. Must be greater than V(0).
+    description: Seconds between two status polls. Must be greater than V(0) and at most V(3600).
     type: float
     default: 2
   api_key:
     description:
       - The app server's C(SESSION_API_KEY), sent as the C(X-Session-API-Key) header. Only needed when the server
         runs with that variable set; the single-user OSS server needs none.
-      - A secret; it is never logged or shown.
+      - A secret; it is never logged or shown. A key holding a line break or another control character is refused
+        (without showing it), so it can never add a header of its own.
     type: str
   validate_certs:
     description:
@@ -142,10 +148,9 @@ sandbox_id:
   sample: oh-agent-server-3Xb2kLmNpQ
 """
 
-import re
-from urllib.parse import urlsplit
-
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import check_arg_types, raw_module_args, relaxed_spec
 
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._openhands_api import (
     DEFAULT_POLL_INTERVAL,
@@ -153,32 +158,37 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._openhands_ap
     DEFAULT_TIMEOUT,
     OpenHandsClient,
     OpenHandsError,
+    check_api_key,
+    check_prompt,
 )
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import InvalidValue, check_positive_number, check_url
 
 CHECK_MODE_MSG = 'check mode: no conversation started'
 RESULT_KEYS = ('conversation_id', 'start_task_id', 'status', 'ready_s', 'finished_s', 'sandbox_id')
-
-
-class OptionError(ValueError):
-    """An option value the argument spec cannot check."""
+# Upper bounds in seconds: a day for the whole run, an hour between two polls.
+MAX_RUN_TIMEOUT = 86400
+MAX_POLL_INTERVAL = 3600
 
 
 def validate_options(params):
-    """Check every option before any request; the message names the option and the rule."""
-    url = (params.get('url') or '').strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as exc:
-        raise OptionError("url must be an http:// or https:// URL naming a host, got '%s' (%s)" % (url, exc))
-    if parts.scheme not in ('http', 'https') or not host or re.search(r'\s', url):
-        raise OptionError("url must be an http:// or https:// URL naming a host, got '%s'" % url)
-    if not isinstance(params.get('prompt'), str) or not params['prompt'].strip():
-        raise OptionError('prompt must be a non-empty string (the first user message of the conversation)')
-    if params['timeout'] <= 0:
-        raise OptionError('timeout must be a positive number of seconds, got %s' % params['timeout'])
-    if not params['poll_interval'] > 0:
-        raise OptionError('poll_interval must be a positive number of seconds, got %s' % params['poll_interval'])
+    """Check every option's value before any request; the message names the option, the value (never the api_key) and
+    the rule. (The shape of each value - a string, a number - was checked before AnsibleModule converted it.)"""
+    check_url(params['url'], 'url')
+    check_prompt(params['prompt'], 'prompt')
+    for option, maximum in (('timeout', MAX_RUN_TIMEOUT), ('poll_interval', MAX_POLL_INTERVAL)):
+        check_positive_number(params[option], option, maximum=maximum)
+    check_api_key(params.get('api_key'), 'api_key')
+
+
+def argument_spec():
+    return dict(
+        url=dict(type='str', required=True),
+        prompt=dict(type='str', required=True),
+        timeout=dict(type='int', default=DEFAULT_RUN_TIMEOUT),
+        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
+        api_key=dict(type='str', no_log=True),
+        validate_certs=dict(type='bool', default=True),
+    )
 
 
 def _pick(result):
@@ -186,7 +196,7 @@ def _pick(result):
 
 
 def run(module, client=None):
-    """Validate, then run the conversation; returns the module result (raises OptionError / OpenHandsError)."""
+    """Validate, then run the conversation; returns the module result (raises InvalidValue / OpenHandsError)."""
     params = module.params
     validate_options(params)
     if module.check_mode:
@@ -202,20 +212,14 @@ def run(module, client=None):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type='str', required=True),
-            prompt=dict(type='str', required=True),
-            timeout=dict(type='int', default=DEFAULT_RUN_TIMEOUT),
-            poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
-            api_key=dict(type='str', no_log=True),
-            validate_certs=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
-    )
+    # The shape of every value (a string, a number; a boolean is not a number of seconds) is checked as the task wrote it.
+    problem = check_arg_types(raw_module_args(), argument_spec())
+    module = AnsibleModule(argument_spec=relaxed_spec(argument_spec()) if problem else argument_spec(), supports_check_mode=True)
+    if problem:
+        module.fail_json(msg=problem)
     try:
         result = run(module)
-    except OptionError as exc:
+    except InvalidValue as exc:
         module.fail_json(msg=str(exc))
     except OpenHandsError as exc:
         failed = _pick(exc.result)

@@ -196,3 +196,46 @@ def test_playbook_run(env, canned_server):
 
 def user_async_jid(data):
     return data['user_async'].get('ansible_job_id', '<none>')
+
+
+def test_hostile_options_are_refused_through_a_real_run(env, canned_server):
+    """The internal options are the plugin's own; a string where a list belongs and a boolean for seconds are refused
+    as the task wrote them (through the controller's templating and the module's own argument handling): no request."""
+    results = env['tmp'] / 'results.json'
+    rc, out = playbook(env, """
+- hosts: localhost
+  gather_facts: false
+  vars:
+    registries: registry.ollama.ai,evil.example
+  tasks:
+    - name: Internal option set by the task
+      selfhosted.ai_coding.ollama_model: {name: m, url: "%(url)s", _progress_file: /etc/passwd}
+      register: internal
+      ignore_errors: true
+    - name: A string where a list belongs
+      selfhosted.ai_coding.ollama_model: {name: evil.example/ns/m, url: "%(url)s", allowed_registries: "{{ registries }}"}
+      register: registries_string
+      ignore_errors: true
+    - name: A boolean for seconds (state latest runs without a probe)
+      selfhosted.ai_coding.ollama_model: {name: m, url: "%(url)s", timeout: true, state: latest}
+      register: timeout_bool
+      ignore_errors: true
+    - name: A header value with a line break
+      selfhosted.ai_coding.ollama_model: {name: m, url: "%(url)s", headers: {Authorization: "Bearer sekrit-9\\r\\nX-Evil: 1"}}
+      register: header_crlf
+      ignore_errors: true
+    - name: Save the results
+      ansible.builtin.copy:
+        content: "{{ {'internal': internal, 'registries_string': registries_string, 'timeout_bool': timeout_bool,
+                      'header_crlf': header_crlf} | to_json }}"
+        dest: "%(results)s"
+""" % {'url': canned_server.url, 'results': results})
+    assert rc == 0, out
+    data = json.loads(results.read_text())
+    assert data['internal']['msg'] == '_progress_file is internal to the ollama_model action plugin; remove it from the task'
+    assert data['registries_string']['msg'] == "allowed_registries must be a list, got a string ('registry.ollama.ai,evil.example')"
+    assert data['timeout_bool']['msg'] == 'timeout must be a whole number, got a boolean (true)'
+    assert data['header_crlf']['msg'].startswith('headers.Authorization holds a line break')
+    assert all(data[key]['failed'] is True for key in data)
+    assert 'sekrit' not in out and 'sekrit' not in results.read_text()
+    assert canned_server.count() == 0

@@ -60,17 +60,34 @@ def test_empty_list_gives_header_only():
 
 
 @pytest.mark.parametrize('value, width, rule', [
-    ('text', 80, 'expects the checks list'),
-    ({'name': 'x'}, 80, 'expects the checks list'),
-    (42, 80, 'expects the checks list'),
-    (['nope'], 80, r'checks\[0\] is not a dict'),
-    (CHECKS, 5, 'detail_width must be 0 .no limit. or at least 10, got 5'),
-    (CHECKS, 'wide', "detail_width must be a whole number, got 'wide'"),
-    (CHECKS, True, 'detail_width must be a whole number'),
+    ('text', 80, r"expects the checks list .* got a string \('text'\)"),
+    ({'name': 'x'}, 80, 'expects the checks list .* got a mapping'),
+    (42, 80, r'expects the checks list .* got an integer \(42\)'),
+    (['nope'], 80, r"checks\[0\] is not a mapping but a string \('nope'\)"),
+    (CHECKS, 5, r'detail_width must be a whole number, 0 \(no limit\) or at least 10, got 5'),
+    (CHECKS, 'wide', "detail_width must be a whole number, .* got 'wide'"),
+    (CHECKS, True, 'detail_width must be a whole number, .* got true'),
+    (CHECKS, 40.5, 'detail_width must be a whole number, .* got 40.5'),
+    (CHECKS, float('inf'), 'detail_width must be a whole number, .* got inf'),
+    (CHECKS, float('nan'), 'detail_width must be a whole number, .* got nan'),
+    (CHECKS, -1, 'detail_width must be a whole number, .* got -1'),
+    (CHECKS, [40], 'detail_width must be a whole number, .* got a list'),
 ])
 def test_bad_inputs(value, width, rule):
     with pytest.raises(AnsibleFilterError, match=rule):
         health_table(value, width)
+
+
+def test_lines_must_be_a_boolean():
+    with pytest.raises(AnsibleFilterError, match=r"lines must be true or false, got a string \('no'\)"):
+        health_table(CHECKS, 80, 'no')
+
+
+def test_control_characters_in_a_detail_are_escaped_not_sent_to_the_terminal():
+    entry = {'name': 'x\x1b[31m', 'type': 'http', 'ok': False, 'detail': 'bad\x1b[2J\u202eevil\x00', 'elapsed_ms': 1}
+    row = health_table([entry], lines=True)[2]
+    assert '\x1b' not in row and '\u202e' not in row and '\x00' not in row
+    assert 'x\\x1b[31m' in row and 'bad\\x1b[2J\\u202eevil\\x00' in row
 
 
 def test_filter_is_registered():

@@ -7,14 +7,19 @@ import threading
 import pytest
 
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import (
-    MAX_NAME_LEN,
+    QUOTE_LIMIT,
+    InvalidValue,
     ModelName,
     ModelNameError,
     OllamaClient,
     OllamaError,
     PullProgress,
+    check_arg_types,
+    check_headers,
+    check_registry_host,
     format_bytes,
     index_models,
+    relaxed_spec,
     validate_model_name,
 )
 from ollama_model_names import BAD_NAMES, GOOD_NAMES
@@ -25,7 +30,7 @@ def test_bad_names_are_refused_naming_value_and_rule(name, rule):
     with pytest.raises(ModelNameError) as caught:
         validate_model_name(name)
     message = str(caught.value)
-    shown = repr(name) if len(name) <= MAX_NAME_LEN else repr(name[:60] + '...')
+    shown = repr(name) if len(name) <= QUOTE_LIMIT else repr(name[:60] + '...')
     assert message.startswith('Invalid model name %s: ' % shown)
     assert rule in message
 
@@ -49,6 +54,109 @@ def test_good_names_are_normalised(name, allowed, full, short):
     assert model.short == short
     assert str(model) == short
     assert '/'.join(model[:3]) + ':' + model.tag == full
+
+
+@pytest.mark.parametrize('name, words', [
+    ('m\u200bx', "'\\u200b' (U+200B ZERO WIDTH SPACE) at position 1"),
+    ('m\u202ex', "'\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE) at position 1"),
+    ('q\u0430en', "'\u0430' (U+0430 CYRILLIC SMALL LETTER A) at position 1, a non-ASCII character that may pass for an ASCII one"),
+    ('qwen\uff1a7b', 'U+FF1A FULLWIDTH COLON'),
+    ('m\u2024x', 'U+2024 ONE DOT LEADER'),
+    ('m\x85', 'whitespace, a control character or an invisible character'),
+])
+def test_invisible_characters_and_look_alikes_are_named(name, words):
+    with pytest.raises(ModelNameError) as caught:
+        validate_model_name(name)
+    assert words in str(caught.value)
+
+
+def test_the_option_prefixes_the_message():
+    with pytest.raises(ModelNameError, match=r"^names\[2\]: Invalid model name 'm\\nx': "):
+        validate_model_name('m\nx', option='names[2]')
+    with pytest.raises(ModelNameError, match=r"^name: Invalid model name 'e/ns/m': the registry host 'e' is not in allowed_registries"):
+        validate_model_name('e/ns/m', option='name')
+
+
+def test_a_huge_name_is_cut_in_the_message():
+    with pytest.raises(ModelNameError) as caught:
+        validate_model_name('a' * 70000)
+    assert len(str(caught.value)) < 300 and 'the name is 70000 characters long' in str(caught.value)
+
+
+@pytest.mark.parametrize('registries, words', [
+    ('registry.ollama.ai', "allowed_registries must be a list of strings, got a string ('registry.ollama.ai')"),
+    (['registry.ollama.ai', 5], 'allowed_registries[1] must be a string'),
+    ([' hf.co'], "allowed_registries[0] is ' hf.co': a registry is host or host:port"),
+    (['h:0'], "allowed_registries[0] is 'h:0'"),
+    (['a..b'], "allowed_registries[0] is 'a..b'"),
+    (['hf.co\n'], "allowed_registries[0] is 'hf.co\\n': it must not hold control or invisible characters"),
+])
+def test_allowed_registries_must_be_a_list_of_hosts(registries, words):
+    """Before: a string was split into one-letter hosts by callers that did list(value)."""
+    with pytest.raises(InvalidValue) as caught:
+        validate_model_name('r/ns/m', allowed_registries=registries)
+    assert str(caught.value).startswith(words)
+
+
+@pytest.mark.parametrize('value', ['registry.ollama.ai', 'REGISTRY.LAN:5000', '_h', '10.0.0.1:5000'])
+def test_registry_hosts(value):
+    assert check_registry_host(value, 'x') == value
+
+
+def test_check_headers():
+    assert check_headers({'Authorization': 'Bearer t', 'X-N': 5}) == {'Authorization': 'Bearer t', 'X-N': '5'}
+    assert check_headers(None) == {}
+    for headers, words in [({'A': 'x\r\nB: y'}, 'headers.A holds a line break'), ({'A:': 'x'}, "headers has the header name 'A:'"),
+                           ({'A': None}, 'headers.A must be a string, got null'), ('A=b', 'headers must be a mapping'),
+                           ({'A': 'x' * 9000}, 'headers.A is 9000 characters long')]:
+        with pytest.raises(InvalidValue) as caught:
+            check_headers(headers)
+        assert str(caught.value).startswith(words) and 'x\r\n' not in str(caught.value)
+
+
+def test_the_client_refuses_a_header_with_a_line_break_before_any_request(canned_server):
+    """Before: http.client refused it while sending, and the message quoted the value escaped (past no_log masking)."""
+    with pytest.raises(OllamaError) as caught:
+        OllamaClient(canned_server.url, headers={'Authorization': 'Bearer sekrit\r\nX: y'}).tags()
+    assert 'sekrit' not in str(caught.value) and 'headers.Authorization holds a line break' in str(caught.value)
+    assert canned_server.count() == 0
+
+
+SPEC = {'s': {'type': 'str'}, 'l': {'type': 'list', 'elements': 'str'}, 'd': {'type': 'dict', 'no_log': True},
+        'i': {'type': 'int', 'default': 3}, 'f': {'type': 'float'}, 'b': {'type': 'bool', 'default': False}, 'p': {'type': 'path'}}
+
+
+@pytest.mark.parametrize('raw, words', [
+    ({'s': ['x']}, 's must be a string, got a list'),
+    ({'l': 'a,b'}, "l must be a list, got a string ('a,b')"),
+    ({'l': ['a', None]}, 'l[1] must be a string, got null'),
+    ({'d': 'k=v'}, 'd must be a mapping, got a string'),
+    ({'d': 12345678}, 'd must be a mapping, got an integer'),
+    ({'i': True}, 'i must be a whole number, got a boolean (true)'),
+    ({'i': 1.5}, 'i must be a whole number, got a number (1.5)'),
+    ({'i': None}, 'i must be a whole number, got null'),
+    ({'i': '1e3'}, "i must be a whole number, got a string ('1e3')"),
+    ({'f': False}, 'f must be a number, got a boolean (false)'),
+    ({'f': 'nan'}, "f must be a number, got a string ('nan')"),
+    ({'b': 'maybe'}, "b must be true or false, got a string ('maybe')"),
+    ({'b': 2}, 'b must be true or false, got an integer (2)'),
+    ({'p': {'a': 1}}, 'p must be a path (a string), got a mapping'),
+])
+def test_check_arg_types_refuses_what_ansiblemodule_would_convert_or_word_as_python(raw, words):
+    assert check_arg_types(raw, SPEC) == words
+
+
+def test_check_arg_types_accepts_what_converts_faithfully():
+    assert check_arg_types({'s': 'x', 'l': ['a'], 'd': {'k': 'v'}, 'i': '30', 'f': '0.5', 'b': 'yes', 'p': '/x', 'other': 1}, SPEC) is None
+    assert check_arg_types({'i': 30.0, 'f': 2, 'b': 0, 's': None, 'l': None}, SPEC) is None
+    assert check_arg_types({}, SPEC) is None
+
+
+def test_relaxed_spec_keeps_no_log_and_defaults():
+    relaxed = relaxed_spec(SPEC)
+    assert all(spec['type'] == 'raw' and 'elements' not in spec for spec in relaxed.values())
+    assert relaxed['d']['no_log'] is True and relaxed['i']['default'] == 3
+    assert SPEC['l']['type'] == 'list'
 
 
 def test_parts_and_defaults():

@@ -7,11 +7,14 @@ import pytest
 
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._openhands_api import (
     CONVERSATIONS_PATH,
+    MAX_PROMPT_LEN,
     START_TASKS_PATH,
     OpenHandsClient,
     OpenHandsError,
+    check_prompt,
     validate_url,
 )
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import InvalidValue
 
 from openhands_api_fakes import CONV_ID, SANDBOX_ID, SECRET, TASK_ID, FakeClock, conversation, header, task  # noqa: F401 (tests/fixtures)
 
@@ -229,3 +232,35 @@ def test_missing_api_key_hint(server):
     server.route('POST', CONVERSATIONS_PATH, server.json({'detail': 'Unauthorized'}, status=401))
     with pytest.raises(OpenHandsError, match='the server runs with SESSION_API_KEY: give api_key'):
         run(server)
+
+
+@pytest.mark.parametrize('key', ['sess\r\nX-Evil: 1', 'sess\n', 'sess\x00key'])
+def test_an_api_key_with_a_line_break_is_refused_before_any_request_and_never_shown(server, key):
+    """Before: http.client refused the header while sending, and the message quoted it escaped (past _scrub and no_log)."""
+    with pytest.raises(OpenHandsError) as caught:
+        OpenHandsClient(server.url, api_key=key).start_conversation('hi')
+    assert 'sess' not in str(caught.value) and 'api_key holds a line break' in str(caught.value)
+    assert server.count() == 0
+
+
+@pytest.mark.parametrize('prompt, words', [
+    ('', 'must not be empty or blank'),
+    (' \n\t', 'must not be empty or blank'),
+    ('a\x00', 'the control character \\x00 at position 1'),
+    ('a\rb', 'the control character \\r at position 1'),
+    ('\x1b[2J', 'the control character \\x1b at position 0'),
+    ('a\ud800', 'the control character \\ud800 at position 1'),
+    ('x' * (MAX_PROMPT_LEN + 1), 'it is %d characters long' % (MAX_PROMPT_LEN + 1)),
+    (5, 'prompt must be a string, got an integer (5)'),
+])
+def test_check_prompt_refuses(prompt, words):
+    with pytest.raises(InvalidValue) as caught:
+        check_prompt(prompt)
+    assert words in str(caught.value) and str(caught.value).startswith('prompt ')
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize('prompt', ['hi', 'line one\nline two\n\tindented', 'caf\u00e9 \u4e2d\u6587 \U0001f600', 'x' * MAX_PROMPT_LEN,
+                                    'zero\u200bwidth and \u202e bidi are text'])
+def test_check_prompt_keeps_free_text_unchanged(prompt):
+    assert check_prompt(prompt) == prompt

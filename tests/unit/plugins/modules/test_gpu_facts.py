@@ -127,10 +127,100 @@ def test_memory_with_units_is_still_read():
 @pytest.mark.parametrize('text, rule', [
     ('0, Tesla T4, 15360\n', 'has 3 values where 6'),
     ('zero, Tesla T4, 15360, GPU-1, 535.1, Disabled\n', "index 'zero' is not a number"),
+    ('-1, Tesla T4, 15360, GPU-1, 535.1, Disabled\n', "index '-1' is not a number of at most 4 digits"),
+    ('9' * 5000 + ', Tesla T4, 15360, GPU-1, 535.1, Disabled\n', 'is not a number of at most 4 digits'),
 ])
 def test_parse_nvidia_refuses_malformed_lines(text, rule):
     with pytest.raises(_gpu.GpuParseError, match=rule):
         _gpu.parse_nvidia_query(text)
+
+
+def test_parse_nvidia_query_skips_hostile_fields_with_warnings():
+    """Before: a 400-digit memory figure raised OverflowError (int of an infinite float), a traceback."""
+    text = ('0, Tesla\x1b[2J T4, ' + '9' * 400 + ', GPU-1\u202e, 535.1, Maybe\n'
+            '1, ' + 'N' * 300 + ', 99999999999, GPU-2, 535.1\x00, Enabled\n')
+    gpus, warnings = _gpu.parse_nvidia_query(text)
+    assert gpus == [{'index': 0, 'name': 'NVIDIA GPU 0', 'vram_mib': 0, 'driver_version': '535.1'},
+                    {'index': 1, 'name': 'NVIDIA GPU 1', 'vram_mib': 0, 'uuid': 'GPU-2', 'mig_mode': 'enabled'}]
+    joined = '\n'.join(warnings)
+    assert "the name nvidia-smi reports for GPU 0 is 'Tesla\\x1b[2J T4': it holds control or invisible characters; ignored" in joined
+    assert 'the uuid nvidia-smi reports for GPU 0' in joined and "the MIG mode nvidia-smi reports for GPU 0 is 'Maybe'" in joined
+    assert 'longer than 256 characters' in joined and 'more than any GPU has' in joined
+    assert 'nvidia-smi for GPU 0 (NVIDIA GPU 0) reports an endless number of MiB of VRAM' in joined
+    assert 'nvidia-smi for GPU 1 (NVIDIA GPU 1) reports 99999999999 MiB of VRAM, more than any GPU has' in joined
+    assert not any(_gpu.bad_chars(w.replace('\n', ' ')) for w in warnings) and max(map(len, warnings)) < 400
+
+
+def test_parse_nvidia_list_skips_hostile_lines():
+    """Before: a GPU index of 5000 digits raised ValueError (int's digit limit), a traceback."""
+    text = ('GPU ' + '9' * 5000 + ': X (UUID: GPU-1)\n'
+            '  MIG 2g.20gb Device  0: (UUID: MIG-9)\n'
+            'GPU 0: A100 (UUID: GPU-0)\n  MIG 3g.40gb\x1b Device  0: (UUID: MIG-0)\n  MIG 1g.' + '9' * 100 + 'gb Device  1: (UUID: MIG-1)\n')
+    warnings = []
+    assert _gpu.parse_nvidia_list(text, warnings) == {0: [{'device': 1, 'profile': '1g.' + '9' * 100 + 'gb', 'uuid': 'MIG-1', 'vram_mib': 0}]}
+    assert warnings and 'the profile of MIG device 0 of GPU 0' in warnings[0]
+
+
+def test_parse_rocm_smi_refuses_deep_json_and_skips_hostile_fields():
+    """Before: JSON nested 100000 deep raised RecursionError, and an infinite VRAM OverflowError: tracebacks."""
+    with pytest.raises(_gpu.GpuParseError, match='does not parse'):
+        _gpu.parse_rocm_smi_json('{"card0": ' + '[' * 100000)
+    warnings = []
+    gpus, driver = _gpu.parse_rocm_smi_json(json.dumps({
+        'card0': {'Card Series': 'Radeon\x07', 'VRAM Total Memory (B)': '9' * 400, 'Unique ID': ['x']},
+        'card' + '9' * 5000: {'Card Series': 'ghost'},
+        'card1': {'Card Series': 'R' * 300, 'VRAM Total Memory (B)': str(2 ** 70)},
+        'system': {'Driver version': '6.8\n5'}}), warnings)
+    assert gpus == [{'index': 0, 'name': 'AMD GPU 0', 'vram_mib': 0}, {'index': 1, 'name': 'AMD GPU 1', 'vram_mib': 0}]
+    assert driver == '6.8'
+    assert any("the name rocm-smi reports for card 0 is 'Radeon\\x07'" in w for w in warnings)
+    assert any('more than any GPU has' in w for w in warnings)
+
+
+def test_first_line_escapes_and_cuts_what_a_tool_printed():
+    assert _gpu.first_line('\n  \x1b[31mNVIDIA-SMI has failed\x00\n') == '\\x1b[31mNVIDIA-SMI has failed\\x00'
+    assert len(_gpu.first_line('x' * 100000)) < 250
+    assert _gpu.nvidia_smi_failure(9, 'bad\x1b', '') == 'nvidia-smi exited 9 (the NVIDIA driver is not loaded): bad\\x1b'
+
+
+def test_sysfs_readers_skip_hostile_files(tmp_path):
+    root = make_tree(tmp_path, extra={
+        '/sys/class/drm/card0/device/vendor': '0x1002',
+        '/sys/class/drm/card0/device/device': '0x73bf\x1b',
+        '/sys/class/drm/card0/device/mem_info_vram_total': '9' * 400,
+        '/sys/class/drm/card0/device/product_name': 'Radeon\u202eX',
+        '/sys/class/drm/card' + '9' * 200 + '/device/vendor': '0x1002',
+        '/sys/bus/pci/devices/not-an-address/class': '0x030000',
+        '/sys/bus/pci/devices/0000:03:00.0/class': '0x030000',
+        '/sys/bus/pci/devices/0000:03:00.0/vendor': '0x1002' + 'x' * 100,
+        '/proc/meminfo': 'MemTotal: ' + '9' * 5000 + ' kB\n',
+        '/dev/nvidia0': '', '/dev/nvidia\x1b': '', '/dev/nvidia0\nevil': '',
+    })
+    os.mkfifo(os.path.join(root, 'sys/class/drm/card0/device/uevent'))
+    os.mkfifo(os.path.join(root, 'sys/class/drm/card0/device/vendor_fifo'))
+    warnings = []
+    assert _gpu.read_drm_cards(root, warnings) == [
+        {'card': 'card0', 'index': 0, 'vendor_id': '0x1002', 'device_id': None, 'vram_mib': 0, 'product_name': None}]
+    assert any('/sys/class/drm/card0 reports an endless number of MiB of VRAM' in w for w in warnings)
+    assert any("the product_name of /sys/class/drm/card0 is 'Radeon\\u202eX'" in w for w in warnings)
+    assert _gpu.scan_pci_display(root) == [{'address': '0000:03:00.0', 'vendor': None, 'vendor_id': None, 'device_id': None, 'driver': None}]
+    assert _gpu.read_meminfo_mib(root) is None
+    devices_warnings = []
+    assert _gpu.list_devices(root, devices_warnings) == ['/dev/nvidia0']
+    assert len(devices_warnings) == 2 and all('skipped the device node' in w for w in devices_warnings)
+    assert _gpu.read_text(os.path.join(root, 'sys/class/drm/card0/device/uevent')) is None  # a FIFO: not read (it would block)
+
+
+def test_hostile_tool_output_through_the_module_never_fails_it(gather, tmp_path):
+    (tmp_path / 'out.csv').write_text('0, Bad\x1bName, ' + '9' * 400 + ', GPU-x, 1.0, [N/A]\n')
+    smi = tmp_path / 'nvidia-smi'
+    smi.write_text('#!/bin/sh\ncase "$*" in\n  --query-gpu*) cat "%s" ;;\n'
+                   '  *) printf \'| NVIDIA-SMI 1  Driver Version: 1.0\\033  CUDA Version: 12.4\\n\' ;;\nesac\n' % (tmp_path / 'out.csv'))
+    smi.chmod(0o755)
+    facts = gather(nvidia_smi_path=str(smi), sysfs_root=make_tree(tmp_path / 'root', 'sysfs_cpu'))
+    assert facts['gpus'] == [{'index': 0, 'name': 'NVIDIA GPU 0', 'vram_mib': 0, 'uuid': 'GPU-x'}]
+    assert facts['cuda_version'] == '12.4'
+    assert not any(_gpu.bad_chars(w) for w in facts['warnings'])
 
 
 @pytest.mark.parametrize('name, driver, cuda', [
@@ -387,15 +477,19 @@ def test_check_mode_gives_the_same_facts(gather, tmp_path):
 def test_explicit_path_that_does_not_exist_warns(gather, tmp_path):
     facts = gather(nvidia_smi_path=str(tmp_path / 'nope' / 'nvidia-smi'), sysfs_root=make_tree(tmp_path, 'sysfs_cpu'))
     assert facts['vendor'] == 'none'
-    assert facts['warnings'] == ['nvidia_smi_path %s is not an executable file; gathering without nvidia-smi' % (tmp_path / 'nope' / 'nvidia-smi')]
+    assert facts['warnings'] == ["nvidia_smi_path '%s' is not an executable file; gathering without nvidia-smi" % (tmp_path / 'nope' / 'nvidia-smi')]
 
 
 @pytest.mark.parametrize('args, message', [
-    ({'sysfs_root': 'relative/root'}, "sysfs_root must be an absolute path, got 'relative/root'"),
-    ({'nvidia_smi_path': 'nvidia-smi'}, "nvidia_smi_path must be an absolute path, got 'nvidia-smi'"),
-    ({'sysfs_root': '/nonexistent/gpu-facts-root'}, 'sysfs_root /nonexistent/gpu-facts-root is not a directory'),
+    ({'sysfs_root': 'relative/root'}, "sysfs_root is 'relative/root': it must be an absolute path"),
+    ({'nvidia_smi_path': 'nvidia-smi'}, "nvidia_smi_path is 'nvidia-smi': it must be an absolute path"),
+    ({'sysfs_root': '/nonexistent/gpu-facts-root'}, "sysfs_root is '/nonexistent/gpu-facts-root': it is not a directory"),
+    ({'sysfs_root': '/sys/../etc'}, "sysfs_root is '/sys/../etc': it must not hold .. components"),
+    ({'rocm_smi_path': '/opt/rocm/bin/rocm-smi\n--json'}, "rocm_smi_path is '/opt/rocm/bin/rocm-smi\\n--json': it must not hold control"),
+    ({'rocm_smi_path': ['/opt/rocm/bin/rocm-smi']}, 'rocm_smi_path must be a path (a string), got a list'),
+    ({'sysfs_root': True}, 'sysfs_root must be a path (a string), got a boolean (true)'),
 ])
 def test_bad_options_fail(run_module, no_tools_on_path, args, message):
     run = run_module(gpu_facts.main, args)
     assert run.failed
-    assert run.result['msg'] == message
+    assert run.result['msg'].startswith(message)

@@ -89,7 +89,7 @@ def test_bad_names_fail_before_any_request(srv_untouched, name, rule, state):
         # AnsibleModule itself refuses a NUL while logging its arguments to syslog, before our code runs.
         assert srv.count() == 0
         return
-    assert result['msg'].startswith('Invalid model name ')
+    assert result['msg'].startswith('name: Invalid model name ')
     assert rule in result['msg']
     assert srv.count() == 0
 
@@ -97,7 +97,7 @@ def test_bad_names_fail_before_any_request(srv_untouched, name, rule, state):
 def test_one_bad_name_in_a_list_stops_everything(srv):
     result = run_module({'names': ['qwen2.5-coder:7b', 'new:1b', 'evil.example/x/y'], 'url': srv.url})
     assert result['failed'] is True
-    assert "'evil.example/x/y'" in result['msg'] and 'not in allowed_registries' in result['msg']
+    assert result['msg'].startswith("names[2]: Invalid model name 'evil.example/x/y'") and 'not in allowed_registries' in result['msg']
     assert srv.count() == 0
 
 
@@ -114,9 +114,9 @@ def test_good_names_check_mode_reports_normalised_names(srv, name, allowed, full
 @pytest.mark.parametrize('args, message', [
     ({'name': 'm', 'names': ['m']}, 'mutually exclusive'),
     ({}, 'one of the following is required'),
-    ({'name': 'm', 'timeout': 0}, 'timeout must be a positive number of seconds, got 0'),
-    ({'name': 'm', 'pull_timeout': -5}, 'pull_timeout must be a positive number of seconds, got -5'),
-    ({'name': 'm', 'url': 'ollama:11434'}, "The Ollama URL 'ollama:11434' must start with http:// or https://"),
+    ({'name': 'm', 'timeout': 0}, 'timeout is 0: it must be a number greater than 0'),
+    ({'name': 'm', 'pull_timeout': -5}, 'pull_timeout is -5: it must be a number greater than 0'),
+    ({'name': 'm', 'url': 'ollama:11434'}, "url is 'ollama:11434': a URL must start with http:// or https://"),
 ])
 def test_argument_errors(srv, args, message):
     args.setdefault('url', srv.url)
@@ -124,6 +124,74 @@ def test_argument_errors(srv, args, message):
     assert result['failed'] is True
     assert message in result['msg']
     assert srv.count() == 0
+
+
+@pytest.mark.parametrize('args, message', [
+    # A string where a list belongs is refused, never split (AnsibleModule would split it at commas).
+    ({'name': 'evil.example/ns/m', 'allowed_registries': 'registry.ollama.ai,evil.example'},
+     "allowed_registries must be a list, got a string ('registry.ollama.ai,evil.example')"),
+    ({'names': 'a:1,b:1'}, "names must be a list, got a string ('a:1,b:1')"),
+    ({'names': ['a:1', 5]}, 'names[1] must be a string, got an integer (5)'),
+    ({'name': ['m']}, 'name must be a string, got a list'),
+    ({'name': 7}, 'name must be a string, got an integer (7)'),
+    ({'name': 'm', 'allowed_registries': None}, 'allowed_registries must be a list, got null'),
+    ({'name': 'm', 'allowed_registries': ['registry.ollama.ai', '']}, "allowed_registries[1] is '': it must not be empty or blank"),
+    ({'name': 'm', 'allowed_registries': ['evil.example/x']}, "allowed_registries[0] is 'evil.example/x': a registry is host or host:port"),
+    ({'name': 'm', 'allowed_registries': ['h:99999']}, "allowed_registries[0] is 'h:99999': a registry is host or host:port"),
+    ({'name': 'm', 'allowed_registries': ['ev\u0456l.example']}, 'allowed_registries[0] is'),
+    # A boolean is not a number of seconds (AnsibleModule would take true as 1).
+    ({'name': 'm', 'timeout': True}, 'timeout must be a whole number, got a boolean (true)'),
+    ({'name': 'm', 'pull_timeout': False}, 'pull_timeout must be a whole number, got a boolean (false)'),
+    ({'name': 'm', 'timeout': '30s'}, "timeout must be a whole number, got a string ('30s')"),
+    ({'name': 'm', 'timeout': None}, 'timeout must be a whole number, got null'),
+    ({'name': 'm', 'timeout': 86401}, 'timeout is 86401: it must be at most 86400'),
+    ({'name': 'm', 'pull_timeout': 7 * 86400 + 1}, 'pull_timeout is 604801: it must be at most 604800'),
+    ({'name': 'm', 'insecure': 'maybe'}, "insecure must be true or false, got a string ('maybe')"),
+    ({'name': 'm', 'state': 5}, 'value of state must be one of: present, absent, latest, got: 5'),
+    ({'name': 'm', 'url': 'http://ollama:11434\r\nX-Evil: 1/'}, 'url is'),
+    ({'name': 'm', 'url': 'http://ollama:99999'}, "url is 'http://ollama:99999': "),
+    ({'name': 'm', 'url': 'http://oll ama:11434'}, "url is 'http://oll ama:11434': a URL must not hold spaces"),
+    ({'name': 'm', 'url': ['http://127.0.0.1:11434']}, 'url must be a string, got a list'),
+    ({'name': 'm', 'headers': 'Authorization=Bearer x'}, 'headers must be a mapping, got a string'),
+    ({'name': 'm', 'headers': ['Authorization: Bearer x']}, 'headers must be a mapping, got a list'),
+    ({'name': 'm', 'headers': {'X Auth': 'v'}}, "headers has the header name 'X Auth'"),
+    ({'name': 'm', '_progress_file': '/etc/passwd'}, "_progress_file is '/etc/passwd': it is internal to the action plugin"),
+])
+def test_hostile_options_are_refused_before_any_request(srv_untouched, args, message):
+    args.setdefault('url', srv_untouched.url)
+    for check in (False, True):
+        result = run_module(args, check=check)
+        assert result['failed'] is True
+        assert result['msg'].startswith(message), result['msg']
+        for word in ('NoneType', '<class', '_Ansible', 'of type', 'dict', 'Traceback'):
+            assert word not in result['msg']
+    assert srv_untouched.count() == 0
+
+
+@pytest.mark.parametrize('value', ['Bearer sekrit-123\r\nX-Evil: 1', 'Bearer sekrit-123\n', 'Bearer sekrit-123\x00', 'sekrit-123\u2028'])
+def test_a_header_value_with_a_line_break_is_refused_without_showing_it(canned_server, value, capsys):
+    from ansible.module_utils.testing import patch_module_args
+
+    canned_server.route('GET', '/api/tags', canned_server.json(tags()))
+    with patch_module_args({'name': 'm', 'url': canned_server.url, 'headers': {'Authorization': value}}):
+        with pytest.raises(FailJson) as caught:
+            ollama_model.main()
+    msg = caught.value.args[0]['msg']
+    assert msg.startswith('headers.Authorization holds a line break or another control or invisible character')
+    assert 'sekrit' not in msg and 'sekrit' not in repr(caught.value.args[0])
+    assert canned_server.count() == 0
+
+
+def test_progress_file_is_never_written_through_a_symlink(tmp_path):
+    target = tmp_path / 'victim'
+    target.write_text('precious')
+    path = tmp_path / 'ollama_model.0123456789abcdef.progress'
+    (tmp_path / (path.name + '.tmp')).symlink_to(target)
+    writer = ollama_model.ProgressWriter(str(path))
+    writer.write({'model': 'm', 'status': 's'})
+    assert target.read_text() == 'precious'
+    assert json.loads(path.read_text())['model'] == 'm' and not path.is_symlink()
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 # -- no-op runs: exactly one request ---------------------------------------------------------------------------------------
@@ -335,13 +403,14 @@ def test_progress_records_are_written_for_the_action(srv, tmp_path, monkeypatch)
     monkeypatch.setattr(ollama_model.ProgressWriter, 'write', spy)
     srv.route('GET', '/api/tags', srv.json(tags()), srv.json(tags(('a:1', 'da', 1), ('b:1', 'db', 1))))
     srv.route('POST', '/api/pull', srv.ndjson(pull_ok(total=2000)))
-    progress_file = tmp_path / 'async' / 'job.progress'
+    progress_file = tmp_path / 'async' / 'ollama_model.0123456789abcdef.progress'
     result = run_module({'names': ['a:1', 'b:1'], 'url': srv.url, '_progress_file': str(progress_file)})
     assert result['changed'] is True
     assert {'model': 'a:1', 'position': 1, 'count': 2, 'status': 'pulling aaa', 'completed': 1000, 'total': 2000, 'percent': 50} in written
     assert {'model': 'b:1', 'position': 2, 'count': 2, 'status': 'success', 'completed': 2000, 'total': 2000, 'percent': 100} in written
     assert json.loads(progress_file.read_text()) == {'done': True}
-    assert not (tmp_path / 'async' / 'job.progress.tmp').exists()
+    assert not (tmp_path / 'async' / 'ollama_model.0123456789abcdef.progress.tmp').exists()
+    assert progress_file.stat().st_mode & 0o777 == 0o600
 
 
 def test_progress_writer_writes_only_what_the_controller_would_show_differently(tmp_path):

@@ -89,16 +89,34 @@ def test_timeout_names_the_last_status(openhands, converse):
 
 
 @pytest.mark.parametrize('args, words', [
-    ({'url': '127.0.0.1:3000'}, "url must be an http:// or https:// URL naming a host, got '127.0.0.1:3000'"),
-    ({'url': 'ftp://host:3000'}, 'url must be an http:// or https:// URL naming a host'),
-    ({'url': 'http://'}, 'url must be an http:// or https:// URL naming a host'),
-    ({'url': 'http://[::1'}, 'url must be an http:// or https:// URL naming a host'),
-    ({'prompt': ''}, 'prompt must be a non-empty string'),
-    ({'prompt': '  \n '}, 'prompt must be a non-empty string'),
-    ({'timeout': 0}, 'timeout must be a positive number of seconds, got 0'),
-    ({'timeout': -5}, 'timeout must be a positive number of seconds, got -5'),
-    ({'poll_interval': 0}, 'poll_interval must be a positive number of seconds, got 0'),
-    ({'poll_interval': -0.5}, 'poll_interval must be a positive number of seconds, got -0.5'),
+    ({'url': '127.0.0.1:3000'}, "url is '127.0.0.1:3000': a URL must start with http:// or https://"),
+    ({'url': 'ftp://host:3000'}, "url is 'ftp://host:3000': a URL must start with http:// or https://"),
+    ({'url': 'http://'}, "url is 'http://': the URL needs a host name"),
+    ({'url': 'http://[::1'}, "url is 'http://[::1': it is not a valid URL"),
+    ({'url': 'http://host:99999/'}, "url is 'http://host:99999/': "),
+    ({'url': 'http://ho st/'}, 'a URL must not hold spaces'),
+    ({'url': True}, 'url must be a string, got a boolean'),
+    ({'prompt': ''}, "prompt is '': it must not be empty or blank"),
+    ({'prompt': '  \n '}, "prompt is '  \\n ': it must not be empty or blank"),
+    ({'prompt': 'a\x07b'}, 'control character \\x07 at position 1'),
+    ({'prompt': 'a\r\nb'}, 'control character \\r at position 1'),
+    ({'prompt': 'a\x1b[2Jb'}, 'control character \\x1b at position 1'),
+    ({'prompt': 'x' * 65537}, 'it is 65537 characters long; a prompt may have at most 65536'),
+    ({'prompt': ['hi']}, 'prompt must be a string, got a list'),
+    ({'prompt': None}, 'prompt must be a string, got null'),
+    ({'timeout': '10m'}, "timeout must be a whole number, got a string ('10m')"),
+    ({'validate_certs': 'maybe'}, "validate_certs must be true or false, got a string ('maybe')"),
+    ({'api_key': ['sekrit-api-key']}, 'api_key must be a string, got a list'),
+    ({'api_key': 12345678}, 'api_key must be a string, got an integer'),
+    ({'timeout': 0}, 'timeout is 0: it must be a number greater than 0'),
+    ({'timeout': -5}, 'timeout is -5: it must be a number greater than 0'),
+    ({'timeout': True}, 'timeout must be a whole number, got a boolean (true)'),
+    ({'timeout': 86401}, 'timeout is 86401: it must be at most 86400'),
+    ({'poll_interval': 0}, 'poll_interval is 0.0: it must be a number greater than 0'),
+    ({'poll_interval': -0.5}, 'poll_interval is -0.5: it must be a number greater than 0'),
+    ({'poll_interval': False}, 'poll_interval must be a number, got a boolean (false)'),
+    ({'poll_interval': float('nan')}, 'poll_interval must be a number greater than 0, got a number (nan)'),
+    ({'api_key': 'k\r\nX-Evil: 1'}, 'api_key holds a line break'),
 ])
 def test_bad_options_fail_before_any_request(canned_server, run_module, args, words):
     full = {'url': canned_server.url, 'prompt': 'hi'}
@@ -107,6 +125,22 @@ def test_bad_options_fail_before_any_request(canned_server, run_module, args, wo
     assert run.failed
     assert words in run.result['msg']
     assert canned_server.count() == 0
+
+
+def test_nul_in_the_prompt_is_refused_before_any_request(canned_server, run_module):
+    run = run_module(openhands_conversation.main, {'url': canned_server.url, 'prompt': 'a\x00b'})
+    assert run.failed
+    # AnsibleModule refuses a NUL itself while it logs its arguments to syslog, before the module's own check runs.
+    assert 'control character \\x00 at position 1' in run.result['msg'] or 'embedded null character' in run.result['msg']
+    assert canned_server.count() == 0
+
+
+def test_prompt_keeps_line_breaks_tabs_and_any_printable_text(openhands, converse):
+    prompt = 'Fix the bug:\n\tdef f(): return 1/0\nUnicode is fine: \u00e9\u4e2d\u200b \U0001f600 \u202e'
+    server = openhands([task('READY', CONV_ID, SANDBOX_ID)], [conversation('finished')])
+    run = converse(server.url, prompt=prompt)
+    assert not run.failed, run.result
+    assert server.requests[0].json['initial_message']['content'] == [{'type': 'text', 'text': prompt}]
 
 
 def test_check_mode_sends_nothing(canned_server, run_module):
@@ -119,7 +153,7 @@ def test_check_mode_sends_nothing(canned_server, run_module):
 
 def test_check_mode_still_validates(canned_server, run_module):
     run = run_module(openhands_conversation.main, {'url': canned_server.url, 'prompt': 'hi', 'timeout': 0, '_ansible_check_mode': True})
-    assert run.failed and 'timeout must be a positive number' in run.result['msg']
+    assert run.failed and run.result['msg'] == 'timeout is 0: it must be a number greater than 0'
 
 
 def test_api_key_is_sent_and_never_returned(openhands, converse):
