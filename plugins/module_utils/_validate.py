@@ -35,10 +35,10 @@ import unicodedata
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-ENV_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+ENV_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*\Z')
 # Characters a path may hold where a shell reads it (a file a script sources): no expansion, no word splitting.
-SHELL_SAFE_PATH_RE = re.compile(r'^[A-Za-z0-9_./@%+=:,-]+$')
-HOST_RE = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$')
+SHELL_SAFE_PATH_RE = re.compile(r'^[A-Za-z0-9_./@%+=:,-]+\Z')
+HOST_RE = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)\Z')
 
 
 class InvalidValue(ValueError):
@@ -96,8 +96,15 @@ def show(value, limit=80):
     if value is None:
         return 'null'
     if isinstance(value, (int, float)):
+        if isinstance(value, int) and abs(value) >= 10 ** 60:
+            return 'a number of about %d digits' % (int(value.bit_length() * 0.30103) + 1)
         return str(value)
     return a_type_name(value)
+
+
+def _shown_scalar(value):
+    """' (value)' for a scalar, nothing for a list or a mapping (its type says enough)."""
+    return '' if isinstance(value, (Mapping, list, tuple, set, frozenset)) else ' (%s)' % show(value)
 
 
 def _fail(name, value, rule):
@@ -106,7 +113,7 @@ def _fail(name, value, rule):
 
 def check_text(value, name, allow_empty=False, max_len=4096):
     if not isinstance(value, str):
-        raise InvalidValue('%s must be a string, got %s (%s)' % (name, a_type_name(value), show(value)))
+        raise InvalidValue('%s must be a string, got %s%s' % (name, a_type_name(value), _shown_scalar(value)))
     if not allow_empty and not value.strip():
         _fail(name, value, 'it must not be empty or blank')
     if len(value) > max_len:
@@ -122,7 +129,7 @@ def check_port(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise InvalidValue('%s must be a port number 1-65535, got %s (%s)' % (name, a_type_name(value), show(value)))
     if isinstance(value, str):
-        if not re.match(r'^[0-9]{1,5}$', value):
+        if not re.match(r'^[0-9]{1,5}\Z', value):
             _fail(name, value, 'a port is a number 1-65535')
         value = int(value)
     if not 1 <= value <= 65535:
@@ -207,6 +214,8 @@ def _check_url(value, name, schemes):
     check_text(value, name)
     if any(ch.isspace() for ch in value):
         _fail(name, value, 'a URL must not hold spaces')
+    if '\\' in value:
+        _fail(name, value, 'a URL must not hold a backslash (readers disagree on where its host ends)')
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -215,8 +224,8 @@ def _check_url(value, name, schemes):
     if parts.scheme not in schemes:
         _fail(name, value, 'a URL must start with %s' % ' or '.join('%s://' % s for s in schemes))
     host = parts.netloc.rsplit('@', 1)[-1]
-    if port is not None or re.search(r':[^\]]*$', host):
-        host = re.sub(r':[^:\]]*$', '', host)
+    if port is not None or re.search(r':[^\]]*\Z', host):
+        host = re.sub(r':[^:\]]*\Z', '', host)
         if port is None:
             _fail(name, value, 'the port must be a number 1-65535')
     if not host or not HOST_RE.match(host):
