@@ -72,7 +72,6 @@ def refused(check, *args, **kwargs):
     return message
 
 
-
 printable_text = st.text(alphabet=st.characters(blacklist_categories=('Cc', 'Cf', 'Zl', 'Zp', 'Cs')), min_size=1, max_size=200).filter(
     lambda s: s.strip())
 
