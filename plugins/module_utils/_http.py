@@ -139,7 +139,7 @@ def _is_secret_name(name):
 
 
 # RFC 9110 5.1 / 5.6.2: a field name is a token.
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # \Z: $ would let a final line break through
 # RFC 9110 5.5: a field value is visible latin-1 text, spaces and tabs; no CR, LF, NUL or other control character.
 _FIELD_VALUE_BAD = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
 

@@ -50,6 +50,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import (
     DEFAULT_TIMEOUT,
     RequestError,
+    header_problem,
     iter_lines,
     join_url,
     request_json,
@@ -85,7 +86,6 @@ _GRAMMAR = "[host/][namespace/]model[:tag]"
 _REGISTRY_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[0-9]{1,5})?\Z')
 # RFC 9110 field-name (token).
 # (\Z, not $: "$" also matches before a final line break.)
-_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}\Z")
 MAX_HEADER_VALUE_LEN = 8192
 # Quoted values longer than this are cut to their first 60 characters in messages.
 QUOTE_LIMIT = 120
@@ -303,7 +303,8 @@ def check_headers(headers, name='headers'):
         raise InvalidValue('%s must be a mapping of header names to values, got %s' % (name, a_type_name(headers)))
     out = {}
     for key, value in headers.items():
-        if not isinstance(key, str) or not _HEADER_NAME_RE.match(key):
+        # The rule itself is the HTTP layer's (_http.header_problem), so a module option and a request agree.
+        if not isinstance(key, str) or len(key) > 256 or header_problem(key, '') is not None:
             raise InvalidValue('%s has the header name %s: a header name is letters, digits and !#$%%&\'*+-.^_`|~ (no spaces, '
                                'colons or control characters)' % (name, _quote(key) if isinstance(key, str) else a_type_name(key)))
         out[key] = check_header_value(value, '%s.%s' % (name, key))
@@ -318,9 +319,9 @@ def check_header_value(value, name):
     if len(text) > MAX_HEADER_VALUE_LEN:
         raise InvalidValue('%s is %d characters long; a header value may have at most %d (the value is not shown: it may be a '
                            'secret)' % (name, len(text), MAX_HEADER_VALUE_LEN))
-    if any(char != '\t' for char in bad_chars(text)):
-        raise InvalidValue('%s holds a line break or another control or invisible character; a header value must be one line '
-                           '(the value is not shown: it may be a secret)' % name)
+    if any(char != '\t' for char in bad_chars(text)) or header_problem('X', text) is not None:
+        raise InvalidValue('%s holds a line break or another control or invisible character, or a character outside latin-1; '
+                           'a header value must be one line of latin-1 (the value is not shown: it may be a secret)' % name)
     return text
 
 

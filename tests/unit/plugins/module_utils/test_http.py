@@ -528,3 +528,10 @@ def test_an_answer_cut_by_the_limit_is_never_taken_for_a_whole_one(trickler):
 def test_redact_url_leaves_an_ipv6_host_with_an_at_in_the_path_alone():
     assert _http.redact_url('http://[::1]:8080/@user') == 'http://[::1]:8080/@user'
     assert _http.redact_url('http://[::1]/@user') == 'http://[::1]/@user'
+
+
+def test_header_name_with_a_final_line_break_is_refused():
+    # Regression: the token pattern ended in '$', which also matches before a final line break.
+    from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import header_problem
+    assert header_problem('X-Token\n', 'v') is not None
+    assert header_problem('X-Token', 'v') is None
