@@ -874,7 +874,7 @@ def test_scripted_request_log_has_chat_keys_and_no_credential(scripted):
     assert SECRET not in "\n".join(lines)
     scripted_line, plain, refused, native = (json.loads(line) for line in lines)
     for entry in (scripted_line, plain, refused, native):
-        assert set(entry) == {"ts", "method", "path", "model", "stream", *CHAT_LOG_KEYS}
+        assert set(entry) == {"ts", "method", "path", "model", "stream", "node", "status", "queued_ms", *CHAT_LOG_KEYS}
         assert entry["client"] == "127.0.0.1" and entry["model"] == SMALL
     assert scripted_line["path"] == "/v1/chat/completions" and scripted_line["stream"] is True
     assert (scripted_line["authorization"], scripted_line["forwarded_for"], scripted_line["user_agent"]) == ("bearer", "203.0.113.7", "litellm/1.0 (test)")
