@@ -2,9 +2,10 @@
 # Copyright: selfhosted.ai_coding contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters ``model_fit`` and ``model_size_gib``: pick the largest model that fits in a host's memory.
+"""Filters ``model_fit``, ``model_size_gib`` and ``model_placement``: size models against hosts' memory.
 
-Documentation: ``model_fit.yml`` and ``model_size_gib.yml`` beside this file (``ansible-doc -t filter ...``).
+Documentation: ``model_fit.yml``, ``model_size_gib.yml`` and ``model_placement.yml`` beside this file
+(``ansible-doc -t filter ...``).
 
 Sizing rule: a model of ``S`` MiB needs ``S * (1 + headroom) + overhead_mib`` MiB. The headroom covers the KV
 cache growing with the context, the overhead the runtime (CUDA/ROCm context, llama.cpp buffers).
@@ -21,6 +22,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import ModelNameError, describe_value, validate_model_name
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import bad_chars
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import show
 
 MIB_PER_GIB = 1024.0
@@ -182,9 +184,110 @@ def model_size_gib(candidate):
     return round(size / MIB_PER_GIB, 1)
 
 
+def _placement_models(models, label, headroom, overhead):
+    """``[(name, size_mib, need_mib, pinned node names or None)]`` of ``models``, every entry checked; duplicates refused."""
+    if not isinstance(models, (list, tuple)):
+        raise AnsibleFilterError('model_placement: %s must be a list of model names or {name, size_gib, nodes} dicts, got %s'
+                                 % (label, describe_value(models)))
+    out = []
+    seen = {}
+    for position, model in enumerate(models):
+        where = '%s[%d]' % (label, position)
+        name, size = candidate_size_mib(model, filter_name='model_placement', label=where)
+        key = validate_model_name(name, allowed_registries=None).key   # x, x:latest, library/x:latest: one model
+        if key in seen:
+            raise AnsibleFilterError('model_placement: %s is %s, the same model as %s[%d] (%s): name each model once (a name '
+                                     'without a tag means name:latest; letter case does not count)'
+                                     % (where, show(name), label, seen[key][0], show(seen[key][1])))
+        seen[key] = (position, name)
+        pinned = None
+        if isinstance(model, Mapping) and model.get('nodes') is not None:
+            pinned = model['nodes']
+            if not isinstance(pinned, (list, tuple)) or not pinned:
+                raise AnsibleFilterError('model_placement: %s.nodes (of %s) must be a non-empty list of node names, got %s%s'
+                                         % (where, name, describe_value(pinned),
+                                            '; a string is not split: write a YAML list' if isinstance(pinned, str) else ''))
+            for index, node in enumerate(pinned):
+                if not isinstance(node, str) or not node:
+                    raise AnsibleFilterError('model_placement: %s.nodes[%d] (of %s) must be a node name (a non-empty string), got %s'
+                                             % (where, index, name, describe_value(node)))
+            pinned = list(pinned)
+        out.append((name, size, need_mib(size, headroom, overhead), pinned))
+    return out
+
+
+def _placement_nodes(nodes, label):
+    """``[(name, memory_mib)]`` of ``nodes``, every entry checked; duplicate names refused."""
+    if not isinstance(nodes, (list, tuple)):
+        raise AnsibleFilterError('model_placement: %s must be a list of {name, memory_mib} dicts, got %s' % (label, describe_value(nodes)))
+    if not nodes:
+        raise AnsibleFilterError('model_placement: %s is empty: there is no node to place a model on' % label)
+    out = []
+    seen = {}
+    for position, node in enumerate(nodes):
+        where = '%s[%d]' % (label, position)
+        if not isinstance(node, Mapping):
+            raise AnsibleFilterError('model_placement: %s must be a dict with name and memory_mib, got %s' % (where, describe_value(node)))
+        name = node.get('name')
+        if not isinstance(name, str) or not name.strip() or bad_chars(name) or name != name.strip():
+            raise AnsibleFilterError('model_placement: %s.name must be a node name (a non-empty string without surrounding blanks or '
+                                     'control characters), got %s' % (where, describe_value(name)))
+        if name in seen:
+            raise AnsibleFilterError('model_placement: %s.name is %s, as %s[%d].name already is: node names must be unique'
+                                     % (where, show(name), label, seen[name]))
+        seen[name] = position
+        memory = _number(node.get('memory_mib'), '%s.memory_mib (of node %s)' % (where, name), minimum=0, exclusive_minimum=True,
+                         maximum=MAX_SIZE_MIB, filter_name='model_placement')
+        out.append((name, memory))
+    return out
+
+
+def model_placement(models, nodes, headroom=DEFAULT_HEADROOM, overhead_mib=DEFAULT_OVERHEAD_MIB, models_name='models', nodes_name='nodes'):
+    """``{node name: [model names]}``: each model on every node whose memory fits it, or on its pinned ``nodes`` only.
+
+    A model needs what :func:`model_fit` reckons (:func:`need_mib`); each model is judged on its own (Ollama loads and
+    unloads models as requests come). Every node is a key, in the order given (an empty list when nothing fits it);
+    each list holds the model names as given, sorted case-insensitively. ``models_name`` and ``nodes_name`` name the
+    two inputs in messages (the role passes its variable names).
+    """
+    headroom = _number(headroom, 'headroom (a fraction: 0.2 is 20 %)', minimum=0, maximum=1, filter_name='model_placement')
+    overhead = _number(overhead_mib, 'overhead_mib', minimum=0, maximum=MAX_SIZE_MIB, filter_name='model_placement')
+    sized = _placement_models(models, to_text(models_name), headroom, overhead)
+    known = _placement_nodes(nodes, to_text(nodes_name))
+    memory = dict(known)
+    placement = dict((name, []) for name, _memory in known)
+    largest = max(known, key=lambda item: item[1])
+    for position, (name, size, need, pinned) in enumerate(sized):
+        where = '%s[%d]' % (models_name, position)
+        if pinned is not None:
+            for node in pinned:
+                if node not in memory:
+                    raise AnsibleFilterError('model_placement: %s.nodes pins %s to %s, which is not a node (nodes: %s)'
+                                             % (where, name, show(node), ', '.join(memory)))
+                if need > memory[node]:
+                    raise AnsibleFilterError(
+                        'model_placement: %s.nodes pins %s (%.1f GiB) to %s, whose %d MiB cannot hold it: it needs %d MiB '
+                        '(size + %d %% headroom + %d MiB overhead)'
+                        % (where, name, size / MIB_PER_GIB, node, memory[node], math.ceil(need), round(headroom * 100), overhead))
+            targets = [node for node, _memory in known if node in pinned]
+        else:
+            targets = [node for node, node_memory in known if need <= node_memory]
+        if not targets:
+            raise AnsibleFilterError(
+                'model_placement: %s (%s, %.1f GiB) fits no node: it needs %d MiB (size + %d %% headroom + %d MiB overhead) and the '
+                'largest node, %s, has %d MiB'
+                % (where, name, size / MIB_PER_GIB, math.ceil(need), round(headroom * 100), overhead, largest[0], largest[1]))
+        for node in targets:
+            placement[node].append(name)
+    for node in placement:
+        placement[node].sort(key=lambda item: (item.lower(), item))
+    return placement
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'model_fit': model_fit,
             'model_size_gib': model_size_gib,
+            'model_placement': model_placement,
         }
