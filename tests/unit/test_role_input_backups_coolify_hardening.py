@@ -102,6 +102,7 @@ SAMPLE = {
 
 # Options the generated cases leave out, and why. Each is covered by a hand-written case below or is not free text.
 EXEMPT = {
+    "hardening_firewall_source_tcp_ports": "a list of mappings; tests/unit/test_hardening_source_ports.py",
     "coolify_version": "checked first by its own task (C01); case version-newline",
     "hardening_host_kind": "choices, compared exactly; case choices-newline",
     "hardening_firewall_backend": "choices, compared exactly; case choices-newline",
