@@ -21,6 +21,7 @@ import subprocess
 import sys
 
 import pytest
+from role_case_run import outcomes_play, run_cases
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "hardening"
@@ -142,37 +143,21 @@ PLAYBOOK = [
              "__hardening_oci_input": {"stdout_lines": OCI_INPUT},
              "__hardening_oci_file": {"content": base64.b64encode(OCI_FILE.encode()).decode()}},
           "block": RENDER_TASKS}]},
-    {"name": "Write the outcomes", "hosts": "vps-none", "gather_facts": False,
-     "tasks": [{"name": "Write them as JSON", "ansible.builtin.copy": {
-         "dest": "{{ out_dir }}/outcomes.json", "mode": "0600",
-         "content": "{{ dict(groups['all'] | zip(groups['all'] | map('extract', hostvars) | map(attribute='case_outcome',"
-                    " default='not run') | zip(groups['all'] | map('extract', hostvars)"
-                    " | map(attribute='case_message', default='')))) | to_json }}"}}]},
+    outcomes_play("vps-none"),
 ]
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """Runs the playbook once: ({case id: (outcome, message)}, output directory, ansible output)."""
-    if not shutil.which("ansible-playbook"):
-        pytest.skip("ansible-playbook not on PATH (run through tests/testbed/unit.sh)")
     tmp = tmp_path_factory.mktemp("source_ports")
     out_dir = tmp / "out"
     out_dir.mkdir()
-    inventory = tmp / "inventory.json"
-    inventory.write_text(json.dumps({"all": {
+    inventory = {"all": {
         "hosts": {c.id: c.variables for c in CASES},
-        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "out_dir": str(out_dir)}}}))
-    playbook = tmp / "render.yml"
-    playbook.write_text(json.dumps(PLAYBOOK, indent=1))  # JSON is YAML
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
-    result = subprocess.run(["ansible-playbook", "-f", "10", "-i", str(inventory), str(playbook)],
-                            capture_output=True, text=True, env=env, check=False, timeout=600, cwd=ROOT)
-    output = result.stdout + result.stderr
-    outcomes_file = out_dir / "outcomes.json"
-    assert outcomes_file.exists(), "the run wrote no outcomes:\n" + output[-4000:]
-    assert result.returncode == 0, output[-4000:]
-    return {k: tuple(v) for k, v in json.loads(outcomes_file.read_text()).items()}, out_dir, output
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "out_dir": str(out_dir)}}}
+    outcomes, output = run_cases(tmp, inventory, PLAYBOOK, cwd=ROOT)
+    return outcomes, out_dir, output
 
 
 def _accepted(rendered, case_id):

@@ -22,6 +22,7 @@ import subprocess
 import sys
 
 import pytest
+from role_case_run import outcomes_play, run_cases
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "inference_gateway"
@@ -190,12 +191,7 @@ PLAYBOOK = [
          {"name": "Record the acceptance", "ansible.builtin.set_fact": {"case_outcome": "accepted", "case_models": "{{ ollama_models }}"}}],
          "rescue": [{"name": "Record the refusal", "ansible.builtin.set_fact": {
              "case_outcome": "refused", "case_message": "{{ ansible_failed_result.msg | default('(no message)') }}"}}]}]},
-    {"name": "Write the outcomes", "hosts": "gw0", "gather_facts": False,
-     "tasks": [{"name": "Write them as JSON", "ansible.builtin.copy": {
-         "dest": "{{ out_dir }}/outcomes.json", "mode": "0600",
-         "content": "{{ dict(groups['cases'] | zip(groups['cases'] | map('extract', hostvars) | map(attribute='case_outcome',"
-                    " default='not run') | zip(groups['cases'] | map('extract', hostvars) | map(attribute='case_message', default=''),"
-                    " groups['cases'] | map('extract', hostvars) | map(attribute='case_models', default='')))) | to_json }}"}}]},
+    outcomes_play("gw0", "cases", extra=("case_models",)),
 ]
 
 
@@ -215,26 +211,14 @@ def _inventory(out_dir):
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """Runs the playbook once: ({case id: (outcome, message, models)}, output directory, ansible output)."""
-    if not shutil.which("ansible-playbook"):
-        pytest.skip("ansible-playbook not on PATH (run through tests/testbed/unit.sh)")
     tmp = tmp_path_factory.mktemp("gateway")
     out_dir = tmp / "out"
     out_dir.mkdir()
     # The role's templates next to the playbook: its vars render them by name (lookup('template', ...)).
     (tmp / "templates").symlink_to(ROLE / "templates")
-    inventory = tmp / "inventory.json"
-    inventory.write_text(json.dumps(_inventory(out_dir)))
-    playbook = tmp / "render.yml"
-    playbook.write_text(json.dumps(PLAYBOOK, indent=1))  # JSON is YAML
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_RETRY_FILES_ENABLED": "0",
-           "ANSIBLE_INJECT_FACT_VARS": "false"}
-    result = subprocess.run(["ansible-playbook", "-f", "10", "-i", str(inventory), str(playbook)],
-                            capture_output=True, text=True, env=env, check=False, timeout=900, cwd=tmp)
-    output = result.stdout + result.stderr
-    outcomes_file = out_dir / "outcomes.json"
-    assert outcomes_file.exists(), "the run wrote no outcomes:\n" + output[-4000:]
-    assert result.returncode == 0, output[-4000:]
-    return {k: tuple(v) for k, v in json.loads(outcomes_file.read_text()).items()}, out_dir, output
+    outcomes, output = run_cases(tmp, _inventory(out_dir), PLAYBOOK, cwd=tmp, timeout=900,
+                                 env={"ANSIBLE_INJECT_FACT_VARS": "false"})
+    return outcomes, out_dir, output
 
 
 def _accepted(rendered, case_id):

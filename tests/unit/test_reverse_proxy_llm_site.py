@@ -14,14 +14,12 @@ molecule/reverse_proxy and molecule/reverse_proxy_caddy.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
-import shutil
-import subprocess
 import sys
 
 import pytest
+from role_case_run import outcomes_play, run_cases
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "reverse_proxy"
@@ -121,38 +119,22 @@ PLAYBOOK = [
              "__reverse_proxy_traefik_users": {"content": "{{ htpasswd | b64encode }}"},
              "__out": "{{ out_dir }}/{{ inventory_hostname }}"},
           "block": RENDER_TASKS}]},
-    {"name": "Write the outcomes", "hosts": "without-llm", "gather_facts": False,
-     "tasks": [{"name": "Write them as JSON", "ansible.builtin.copy": {
-         "dest": "{{ out_dir }}/outcomes.json", "mode": "0600",
-         "content": "{{ dict(groups['all'] | zip(groups['all'] | map('extract', hostvars) | map(attribute='case_outcome',"
-                    " default='not run') | zip(groups['all'] | map('extract', hostvars)"
-                    " | map(attribute='case_message', default='')))) | to_json }}"}}]},
+    outcomes_play("without-llm"),
 ]
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """Runs the playbook once: ({case id: (outcome, message)}, output directory, ansible output)."""
-    if not shutil.which("ansible-playbook"):
-        pytest.skip("ansible-playbook not on PATH (run through tests/testbed/unit.sh)")
     tmp = tmp_path_factory.mktemp("llm_site")
     out_dir = tmp / "out"
     out_dir.mkdir()
-    inventory = tmp / "inventory.json"
-    inventory.write_text(json.dumps({"all": {
+    inventory = {"all": {
         "hosts": {"baseline": dict(BASE), **{c.id: {**BASE, **c.variables} for c in CASES}},
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-                 "out_dir": str(out_dir), "htpasswd": HTPASSWD}}}))
-    playbook = tmp / "render.yml"
-    playbook.write_text(json.dumps(PLAYBOOK, indent=1))  # JSON is YAML
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
-    result = subprocess.run(["ansible-playbook", "-f", "10", "-i", str(inventory), str(playbook)],
-                            capture_output=True, text=True, env=env, check=False, timeout=600, cwd=ROOT)
-    output = result.stdout + result.stderr
-    outcomes_file = out_dir / "outcomes.json"
-    assert outcomes_file.exists(), "the run wrote no outcomes:\n" + output[-4000:]
-    assert result.returncode == 0, output[-4000:]
-    return {k: tuple(v) for k, v in json.loads(outcomes_file.read_text()).items()}, out_dir, output
+                 "out_dir": str(out_dir), "htpasswd": HTPASSWD}}}
+    outcomes, output = run_cases(tmp, inventory, PLAYBOOK, cwd=ROOT)
+    return outcomes, out_dir, output
 
 
 def _accepted(rendered, case_id):
