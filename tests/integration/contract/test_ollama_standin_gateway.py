@@ -228,6 +228,7 @@ def test_client_hanging_up_mid_stream_gives_the_slot_back(node):
         until(lambda: post(srv, "/api/embed", {"model": SMALL, "input": "x"}).status == 200, 5, f"slot free after hanging up on {path}")
         assert time.monotonic() - hung_up < 5, "long before the 20 s answer would have ended"
     # an answer in one piece is given up too when its client hangs up (Go cancels the request's context)
+
     def unstreamed_holding():
         # the last probe's slot may be given back a moment after its answer was read (see Held): until then the
         # unstreamed request is refused at once, and is sent again
