@@ -52,7 +52,7 @@ if grep -q "Installing 'ansible\.\|Installing 'community\." "$out/install.log"; 
 fi
 # The installed collection's own playbook, by its FQCN, with the checkout's inventory.
 if ! (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$install_dir:$site_packages" \
-      ansible-playbook selfhosted.ai_coding.site -i "$REPO_ROOT/inventories/prod" --syntax-check >"$out/syntax.log" 2>&1); then
+      ansible-playbook selfhosted.ai_coding.site -i "$REPO_ROOT/inventories/sample" --syntax-check >"$out/syntax.log" 2>&1); then
   echo "galaxy-build.sh: ansible-playbook selfhosted.ai_coding.site --syntax-check failed on the installed collection:" >&2
   sed 's/^/  /' "$out/syntax.log" >&2
   exit 1
