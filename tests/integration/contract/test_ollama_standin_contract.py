@@ -1264,3 +1264,21 @@ def test_script_runs_through_its_shebang(tmp_path, clean_env):
     env["OLLAMA_HOST"] = "127.0.0.1:9"
     out = subprocess.run([str(SCRIPT), "--version"], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0 and out.stdout.endswith("Warning: client version is 0.0.0\n")
+
+
+def test_broken_release_installs_but_never_starts(tmp_path, registry):
+    """--broken packs a release whose bin/ollama fails on every call (the update scenario's bad new version)."""
+    out = tmp_path / "dist"
+    sums = make_release.make_release("0.13.7", str(out), registry_dir=str(registry), broken=True)
+    assert read_sums(out / "sha256sum.txt") == sums
+    root = tmp_path / "usr-local"
+    with open_archive(out / "ollama-linux-amd64.tgz") as tar:
+        script = tar.extractfile("bin/ollama").read().decode()
+        assert tar.getmember("bin/ollama").mode == 0o755
+        tar.extractall(root, filter="data") if sys.version_info >= (3, 12) else tar.extractall(root)  # noqa: S202
+    assert script.splitlines()[1].startswith("# Test double: stands in for a broken Ollama build")
+    for args in (["serve"], ["--version"]):
+        proc = subprocess.run([str(root / "bin" / "ollama"), *args], capture_output=True, text=True, check=False)
+        assert proc.returncode == 1 and "ollama 0.13.7: error while loading shared libraries" in proc.stderr
+    good = make_release.make_release("0.13.7", str(tmp_path / "good"), registry_dir=str(registry))
+    assert good != sums
