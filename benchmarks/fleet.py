@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Time site.yml's idempotent re-run on converged container hosts: 1 host against 8, with and without the speed-ups.
 

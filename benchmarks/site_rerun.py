@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Time site.yml's first converge against its idempotent re-run on the same hosts, and count what each changed.
 
