@@ -909,6 +909,9 @@ def repo_task_files():
         for sub in ("tasks", "handlers"):
             for path in sorted((role / sub).glob("*.yml")):
                 files.append(File(str(path.relative_to(ROOT)), load_yaml(path.read_text()), [role / "templates"]))
+    # The task files playbooks include (health checks, update snapshot and rollback, ...) are scanned as tasks.
+    for path in sorted((ROOT / "playbooks" / "tasks").glob("*.yml")):
+        files.append(File(str(path.relative_to(ROOT)), load_yaml(path.read_text()), [ROOT / "playbooks" / "templates"]))
     for path in sorted((ROOT / "playbooks").glob("*.yml")) + [ROOT / "site.yml"]:
         files.append(File(str(path.relative_to(ROOT)), load_yaml(path.read_text()),
                           [path.parent / "templates", ROOT / "playbooks" / "templates"], kind="playbook"))
