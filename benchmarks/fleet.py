@@ -10,11 +10,11 @@ non-zero when a run fails (rc != 0) or prints no PLAY RECAP, so a broken set-up 
 It starts max(--hosts) systemd containers fleet-bench-<n> from local/ai-coding-systemd:trixie (AI_CODING_IMAGE_TRIXIE
 overrides; tests/testbed/build-images.sh builds it) with the test bed's recipe (molecule/site/molecule.yml: SYS_ADMIN +
 NET_ADMIN, host cgroupns, /sys/fs/cgroup rw, tmpfs /run, /run/lock), writes a temporary inventory (connection
-community.docker.docker, groups ai_coding + vps, the site scenario's vps variables without backups; the proxy password
-comes from an environment lookup, as preflight refuses plain-text secrets), runs the prepare playbooks
+community.docker.docker, groups ai_coding + vps, with the variables of molecule/site/molecule.yml's groups all and vps,
+read from that file; its secrets are environment lookups, as preflight refuses plain-text secrets), runs the prepare playbooks
 (molecule/_shared/wait_for_systemd.yml, and ollama_mirror.yml when Ollama is deployed), converges all hosts once
 (timed), then times re-runs of site.yml on the first n hosts (--limit) for each n in --hosts and each configuration:
-    baseline    pipelining off, forks 5, facts gathered by every play, no fact cache
+    baseline    pipelining off, forks 5, implicit gathering (site.yml gathers once, in its preflight), no fact cache
     pipelining  pipelining on, otherwise baseline
     fast        pipelining on, forks max(8, n), gathering smart + jsonfile fact cache
 A cached configuration starts each row with an empty cache (facts are then gathered once per host and run, not once per
@@ -31,47 +31,32 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
+import yaml
+
 import _collection
+from site_rerun import run_playbook
 
 REPO = str(_collection.REPO)
 PREFIX = "fleet-bench-"
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 CONFIGS = ("baseline", "pipelining", "fast")
-INVENTORY = """\
-all:
-  vars:
-    ansible_connection: community.docker.docker
-    ollama_version: "0.33.3"
-    ollama_download_base_url: http://127.0.0.1:8765/
-    ollama_systemd_private_users: false
-    ollama_models:
-      - qwen2.5-coder:0.5b
-    reverse_proxy_backend: nginx
-    reverse_proxy_tls_mode: selfsigned
-    reverse_proxy_domain: site.test
-    reverse_proxy_default_sites:
-      - ollama
-    reverse_proxy_basic_auth_users:
-      - name: tester
-        password: "{{ lookup('ansible.builtin.env', 'SITE_TESTBED_PROXY_PASSWORD') }}"
-  children:
-    ai_coding:
-      hosts:
-HOSTS
-    vps:
-      vars:
-        hardening_host_kind: vps
-        hardening_firewall_backend: nftables
-      hosts:
-HOSTS
-"""
+
+
+def inventory_text(names):
+    """The inventory: the site scenario's variables for all and vps hosts (molecule/site/molecule.yml, read, not
+    copied), every host in ai_coding and vps, reached by the docker connection."""
+    with open(os.path.join(REPO, "molecule", "site", "molecule.yml"), encoding="utf-8") as handle:
+        group_vars = yaml.safe_load(handle)["provisioner"]["inventory"]["group_vars"]
+    hosts = {name: None for name in names}
+    return yaml.safe_dump({"all": {
+        "vars": dict(group_vars["all"], ansible_connection="community.docker.docker"),
+        "children": {"ai_coding": {"hosts": hosts}, "vps": {"vars": group_vars["vps"], "hosts": hosts}},
+    }}, sort_keys=False)
 
 
 def docker(*args, check=True):
@@ -91,24 +76,13 @@ def start_hosts(names, image):
 
 
 def playbook(inventory, playbooks, env, limit=None, tags=None):
-    """Run ansible-playbook; return (seconds, {'hosts', 'ok', 'changed'}); SystemExit when it fails."""
+    """Run ansible-playbook (site_rerun.py's runner); return (seconds, totals)."""
     cmd = ["ansible-playbook", "-i", inventory, *playbooks]
     if limit:
         cmd += ["--limit", ",".join(limit)]
     if tags and tags != "all":
         cmd += ["--tags", tags]
-    start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
-    seconds = time.monotonic() - start
-    recap = RECAP.findall(proc.stdout)
-    if proc.returncode != 0 or not recap:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])
-        raise SystemExit(f"fleet.py: {' '.join(cmd)} failed (rc {proc.returncode}, recap lines {len(recap)})")
-    totals = {"hosts": len(recap), "ok": 0, "changed": 0}
-    for _host, ok, changed, _unreachable, _failed in recap:
-        totals["ok"] += int(ok)
-        totals["changed"] += int(changed)
-    return seconds, totals
+    return run_playbook(cmd, env, who="fleet.py")
 
 
 def config_env(base, name, hosts, cache_dir):
@@ -177,6 +151,7 @@ def main(argv=None):
     base.setdefault("REPO_ROOT", REPO)
     base.setdefault("CACHE_DIR", os.path.join(REPO, ".cache"))
     base.setdefault("SITE_TESTBED_PROXY_PASSWORD", "fleet-bench-proxy-password")
+    base.setdefault("SITE_TESTBED_BACKUPS_PASSWORD", "fleet-bench-backups-password")
 
     names = [f"{PREFIX}{n}" for n in range(1, max(args.hosts) + 1)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on kill as well
@@ -186,9 +161,8 @@ def main(argv=None):
         print(f"containers ({len(names)})         {time.monotonic() - start:8.1f} s", flush=True)
         with tempfile.TemporaryDirectory(prefix="fleet-inventory-") as tmp:
             inventory = os.path.join(tmp, "inventory.yml")
-            hosts = "".join(f"        {name}:\n" for name in names)
             with open(inventory, "w", encoding="utf-8") as handle:
-                handle.write(INVENTORY.replace("HOSTS\n", hosts))
+                handle.write(inventory_text(names))
             measure(args, names, inventory, base)
     finally:
         if not args.keep:

@@ -29,23 +29,28 @@ REPO = os.path.dirname(HERE)
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
-def run_site(inventory, extra):
-    """Run site.yml once; return (seconds, {'ok', 'changed', 'failed', 'hosts'})."""
-    cmd = ["ansible-playbook", "-i", inventory, os.path.join(REPO, "site.yml"), *extra]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+def run_playbook(cmd, env=None, who="site_rerun.py"):
+    """Run one ansible-playbook command line; return (seconds, {'hosts', 'ok', 'changed', 'failed'}) from its recap.
+    SystemExit when it fails or prints no recap (benchmarks/fleet.py uses it too)."""
+    env = dict(env if env is not None else os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
     seconds = time.monotonic() - start
     recap = RECAP.findall(proc.stdout)
     if proc.returncode != 0 or not recap:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])
-        raise SystemExit(f"site_rerun.py: {' '.join(cmd)} failed (rc {proc.returncode}, recap lines {len(recap)})")
+        raise SystemExit(f"{who}: {' '.join(cmd)} failed (rc {proc.returncode}, recap lines {len(recap)})")
     totals = {"hosts": len(recap), "ok": 0, "changed": 0, "failed": 0}
     for _host, ok, changed, _unreachable, failed in recap:
         totals["ok"] += int(ok)
         totals["changed"] += int(changed)
         totals["failed"] += int(failed)
     return seconds, totals
+
+
+def run_site(inventory, extra):
+    """Run site.yml once; return (seconds, totals)."""
+    return run_playbook(["ansible-playbook", "-i", inventory, os.path.join(REPO, "site.yml"), *extra])
 
 
 def line(label, seconds, totals):

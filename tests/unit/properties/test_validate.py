@@ -66,11 +66,12 @@ def refused(check, *args, **kwargs):
         check(*args, **kwargs)
     message = str(caught.value)
     assert NAME in message, message
-    # The message may quote the refused value itself (a string 'list' is not a leaked type name): look past it.
+    # The message may quote the refused value itself (a string 'list' is not a leaked type name): look past the value
+    # as show() renders it, quotes included, and nowhere else.
     scrubbed = message
     for value in args[:1]:
         if isinstance(value, str) and value:
-            scrubbed = scrubbed.replace(value, '')
+            scrubbed = scrubbed.replace(show(value), '')
     assert not any(word in scrubbed for word in INTERNAL), message
     assert len(message) < 600, message[:200]
     assert not bad_chars(message), repr(message)
