@@ -99,6 +99,19 @@ OLLAMA_CASES = [
     # Class 5: the same loopback rule, with the same wording.
     Case("public-bind", {"ollama_host": "0.0.0.0:11434"}, ["ollama_host=0.0.0.0:11434", "outside loopback",
                                                            "ollama_allow_non_loopback: true"]),
+    # The air-gap profile's unit settings and the host-side archive (issue 10).
+    Case("ip-deny-newline", {"ollama_systemd_ip_address_deny": ["any\nExecStartPre=/bin/sh"]},
+         ["ollama_systemd_ip_address_deny[0] is", "rule: a list of any, localhost"]),
+    Case("ip-allow-a-string", {"ollama_systemd_ip_address_allow": "localhost"},
+         ["ollama_systemd_ip_address_allow must be a list", "IPAddressAllow="]),
+    Case("ip-deny-hostname", {"ollama_systemd_ip_address_deny": ["any"], "ollama_systemd_ip_address_allow": ["example.com"]},
+         ["ollama_systemd_ip_address_allow[0] is", "IP addresses with an optional"]),
+    Case("remote-archive-relative", {"ollama_archive_remote_src": True, "ollama_archive_src": "bundle/ollama-linux-amd64.tar.zst"},
+         ["ollama_archive_src is", "absolute path on the host"]),
+    Case("air-gap-profile", {"ollama_systemd_ip_address_deny": ["any"],
+                             "ollama_systemd_ip_address_allow": ["localhost", "10.0.0.0/8", "::1/128"],
+                             "ollama_archive_remote_src": True,
+                             "ollama_archive_src": "/opt/ai-coding/bundles/b1/ollama/ollama-linux-amd64.tar.zst"}, None),
     # Valid input stays accepted: the allow flag, a proxy with credentials, named origins, a quote in a value.
     Case("public-bind-allowed", {"ollama_host": "0.0.0.0:11434", "ollama_allow_non_loopback": True}, None),
     Case("env-proxy-and-origins",
@@ -462,3 +475,34 @@ def test_ollama_environment_file_keeps_every_value_on_its_own_line(tmp_path):
     assert env["OLLAMA_ORIGINS"] == "https://ai.example.test"
     assert env["OLLAMA_CONTEXT_LENGTH"] == "32768"
     assert len(env) == len([line for line in dest.read_text().splitlines() if line and not line.startswith("#")])
+
+
+def test_ollama_unit_carries_the_air_gap_ip_settings_only_when_set(tmp_path):
+    """IPAddressDeny=/IPAddressAllow= appear in the unit exactly as given for an air-gapped host, and not at all by
+    default (systemd would otherwise take an empty value as "reset")."""
+    if not shutil.which("ansible-playbook"):
+        pytest.skip("ansible-playbook not on PATH (run through tests/testbed/unit.sh)")
+    rendered = {}
+    airgapped = {"ollama_systemd_ip_address_deny": ["any"], "ollama_systemd_ip_address_allow": ["localhost"]}
+    for case, variables in (("airgapped", airgapped), ("default", {})):
+        dest = tmp_path / ("%s.service" % case)
+        playbook = tmp_path / ("%s.yml" % case)
+        playbook.write_text(json.dumps([{
+            "name": "Render the unit", "hosts": "localhost", "connection": "local", "gather_facts": False,
+            "vars": variables,
+            "tasks": [
+                {"name": "Validate", "ansible.builtin.include_role": {
+                    "name": "selfhosted.ai_coding.ollama", "tasks_from": "validate.yml", "public": True}},
+                {"name": "No GPU", "ansible.builtin.set_fact": {"__ollama_gpu_vendor": "none"}},
+                {"name": "Render", "ansible.builtin.template": {
+                    "src": str(ROOT / "roles" / "ollama" / "templates" / "ollama.service.j2"), "dest": str(dest),
+                    "mode": "0600"}},
+            ]}]))
+        result = subprocess.run(["ansible-playbook", "-i", "localhost,", str(playbook),
+                                 "-e", "ansible_python_interpreter=%s" % sys.executable],
+                                capture_output=True, text=True, check=False, timeout=300, cwd=ROOT,
+                                env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+        assert result.returncode == 0, result.stdout + result.stderr
+        rendered[case] = [line for line in dest.read_text().splitlines() if line.startswith("IPAddress")]
+    assert rendered["airgapped"] == ["IPAddressDeny=any", "IPAddressAllow=localhost"]
+    assert rendered["default"] == []
