@@ -15,30 +15,49 @@ What it does:
        (c) the same as (a) on one thread, to show how much of the difference is parallelism and how much is the
            hash implementation (Python's hashlib uses OpenSSL; coreutils' sha256sum may not use the CPU's SHA
            instructions);
-  4. prints each throughput (best of the repeats, MB/s with MB = 10^6 bytes) and the ratio (a) / (b).
+  4. prints each throughput (best of the repeats, MB/s with MB = 10^6 bytes) and the ratio (a) / (b);
+  5. unless --no-deploy: makes the blobs one model in an Ollama store (a manifest naming them all), builds a bundle
+     of it with the module's build (not timed: that happens on the connected controller), then times, once each:
+       (d) deploying the bundle as airgap_deploy.yml does on a host: copy the archive to the host's transfer
+           directory (a local copy stands in for the transfer), verify and extract it (module_utils/_airgap
+           verify_bundle, the code `state: extracted` runs) and copy the model's manifest and blobs into a fresh
+           store;
+       (e) pulling the same model from a registry stand-in: an HTTP server on 127.0.0.1 serving the manifest and
+           the blobs as /v2/<namespace>/<model>/manifests/<tag> and /blobs/sha256:<hex>, the client fetching the
+           blobs on --workers threads into a fresh store, each checked against its digest while it is written
+           (as `ollama pull` does);
+     and prints both times and their ratio. Both run on this machine over loopback and one disk, so this compares the
+     work each path does (the bundle hashes everything twice: the archive, then every blob) without a network's
+     bandwidth or latency; over a real link the pull is bounded by the link and the deploy's transfer by the one to
+     the host.
 
 The goal in issue 10 is (a) >= 1.5x (b) on 2 cores. Figures depend on the machine, its load and its page cache; the
 script never passes or fails on time. It exits non-zero only when the set-up breaks or a check fails.
 
-Left out: the time to deploy a bundle against pulling the same models from a registry stand-in (the other half of the
-issue's benchmark). That needs the Ollama stand-in, a target container and the airgap_deploy playbook, which do not
-exist yet; it belongs with the Molecule `airgap` scenario.
+Not measured: Ansible's own overhead in a deploy (connection, chunked transfer, tasks); the Molecule `airgap`
+scenario's step times show that for a small bundle.
 
 Usage: .venv/bin/python benchmarks/bundle_verify.py [--size 2G] [--blob-size 256M] [--dir DIR] [--workers N]
-       [--repeat N] [--keep]
+       [--repeat N] [--keep] [--no-deploy]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
+import http.server
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import _collection  # benchmarks/_collection.py, beside this script
 
@@ -109,6 +128,156 @@ def time_sha256sum(root):
     return elapsed
 
 
+MODEL = ('registry.ollama.ai', 'library', 'bundle-bench', 'latest')
+MEDIA_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
+
+
+def write_manifest(root, sums):
+    """Make the blobs under root/models one model of an Ollama store: a manifest naming them all as layers."""
+    layers = [dict(mediaType='application/vnd.ollama.image.model', digest='sha256:' + sums[name],
+                   size=os.path.getsize(os.path.join(root, name))) for name in sorted(sums)]
+    manifest = dict(schemaVersion=2, mediaType=MEDIA_MANIFEST, config=layers[0], layers=layers[1:] or layers)
+    raw = json.dumps(manifest, separators=(',', ':')).encode()
+    path = os.path.join(root, 'models', 'manifests', *MODEL)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as handle:
+        handle.write(raw)
+    return raw
+
+
+def copy_file(src, dest):
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with open(src, 'rb') as fin, open(dest, 'wb') as fout:
+        shutil.copyfileobj(fin, fout, CHUNK)
+        fout.flush()
+        os.fsync(fout.fileno())
+
+
+def time_deploy(airgap, archive, sidecar_sha, work, workers):
+    """Transfer (a local copy), verify + extract, install into a fresh store; returns the times of the three steps."""
+    times = {}
+    start = time.perf_counter()
+    host_archive = os.path.join(work, 'transfer', os.path.basename(archive))
+    copy_file(archive, host_archive)
+    times['transfer'] = time.perf_counter() - start
+    start = time.perf_counter()
+    result = airgap.verify_bundle(dict(src=host_archive, expected_sha256=sidecar_sha, arch='amd64', dest=os.path.join(work, 'bundles')),
+                                  airgap.Hasher(workers), extract=True)
+    times['verify_extract'] = time.perf_counter() - start
+    start = time.perf_counter()
+    deployment = result['deployment']
+    for model in deployment['models']:
+        members = [model['manifest']] + ['models/blobs/sha256-' + b['digest'][7:] for b in model['blobs']]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda m: copy_file(os.path.join(result['path'], *m.split('/')),
+                                              os.path.join(work, 'store', *m.split('/')[1:])), sorted(set(members))))
+    times['install'] = time.perf_counter() - start
+    return times
+
+
+class _Registry(http.server.BaseHTTPRequestHandler):
+    """The registry stand-in: GET /v2/<namespace>/<model>/manifests/<tag> and /v2/<namespace>/<model>/blobs/<digest>."""
+
+    protocol_version = 'HTTP/1.1'
+    store = None
+
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        parts = self.path.split('/')
+        path = None
+        if len(parts) == 6 and parts[1] == 'v2' and parts[4] == 'manifests':
+            path = os.path.join(self.store, 'manifests', MODEL[0], parts[2], parts[3], parts[5])
+        elif len(parts) == 6 and parts[1] == 'v2' and parts[4] == 'blobs' and re.match(r'^sha256:[0-9a-f]{64}\Z', parts[5]):
+            path = os.path.join(self.store, 'blobs', 'sha256-' + parts[5][7:])
+        if path is None or not os.path.isfile(path):
+            self.send_error(404)
+            return
+        size = os.path.getsize(path)
+        self.send_response(200)
+        self.send_header('Content-Length', str(size))
+        self.send_header('Content-Type', 'application/octet-stream')
+        self.end_headers()
+        with open(path, 'rb') as handle:
+            shutil.copyfileobj(handle, self.wfile, CHUNK)
+
+
+def fetch_blob(base, store, digest, size):
+    """GET one blob into the store, hashing while it is written; refuse it unless it has its digest and size."""
+    dest = os.path.join(store, 'blobs', 'sha256-' + digest[7:])
+    tmp = dest + '-partial'
+    sha = hashlib.sha256()
+    got = 0
+    with urllib.request.urlopen('%s/blobs/%s' % (base, digest)) as response, open(tmp, 'wb') as out:
+        while True:
+            piece = response.read(CHUNK)
+            if not piece:
+                break
+            sha.update(piece)
+            out.write(piece)
+            got += len(piece)
+        out.flush()
+        os.fsync(out.fileno())
+    if got != size or 'sha256:' + sha.hexdigest() != digest:
+        raise SystemExit('bundle_verify: the registry stand-in sent %s with %d bytes and sha256:%s' % (digest, got, sha.hexdigest()))
+    os.rename(tmp, dest)
+
+
+def time_pull(source_store, work, workers):
+    """Pull the model from a registry stand-in serving source_store into a fresh store; returns the seconds."""
+    handler = type('Registry', (_Registry,), dict(store=source_store))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = 'http://127.0.0.1:%d/v2/%s/%s' % (server.server_address[1], MODEL[1], MODEL[2])
+        store = os.path.join(work, 'store')
+        os.makedirs(os.path.join(store, 'blobs'), exist_ok=True)
+        start = time.perf_counter()
+        with urllib.request.urlopen('%s/manifests/%s' % (base, MODEL[3])) as response:
+            raw = response.read()
+        manifest = json.loads(raw)
+        layers = {layer['digest']: layer['size'] for layer in [manifest['config']] + manifest['layers']}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(functools.partial(fetch_blob, base, store), layers, layers.values()))
+        path = os.path.join(store, 'manifests', *MODEL)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as handle:
+            handle.write(raw)
+        return time.perf_counter() - start
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def deploy_vs_pull(airgap, root, sums, workers):
+    write_manifest(root, sums)
+    bundles = os.path.join(root, 'bundle')
+    built = airgap.build_bundle(dict(dest=bundles, models=[MODEL[2] + ':' + MODEL[3]], models_dir=os.path.join(root, 'models'),
+                                     architectures=['amd64'], bundle_id='bundle-bench', created='2026-01-31T12:00:00Z'),
+                                airgap.Hasher(workers))
+    work = os.path.join(root, 'deploy')
+    try:
+        deploy = time_deploy(airgap, built['archive'], built['archive_sha256'], work, workers)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    os.unlink(built['archive'])  # the disk holds the blobs, the store being pulled into and little else from here
+    work = os.path.join(root, 'pull')
+    try:
+        pull = time_pull(os.path.join(root, 'models'), work, workers)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(bundles, ignore_errors=True)
+    total = sum(deploy.values())
+    size = built['archive_size']
+    print('deploy the bundle (%.1f MB archive):     %8.3f s  (transfer as a local copy %.3f s, verify + extract %.3f s, '
+          'install into the store %.3f s)' % (size / 1e6, total, deploy['transfer'], deploy['verify_extract'], deploy['install']))
+    print('pull the same model from the registry stand-in (HTTP on 127.0.0.1, %d threads): %.3f s' % (workers, pull))
+    print('ratio (deploy / pull):                  %8.2fx  (loopback and one disk: the work of each path, no network)'
+          % (total / pull))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size', type=parse_size, default=parse_size('2G'), help='total size of the blobs (default 2G)')
@@ -118,6 +287,8 @@ def main():
     parser.add_argument('--workers', type=int, default=None, help='hashing threads (default: the CPU count)')
     parser.add_argument('--repeat', type=int, default=2, help='timed runs of each tool (default 2; the best is shown)')
     parser.add_argument('--keep', action='store_true', help='keep the blobs afterwards')
+    parser.add_argument('--no-deploy', action='store_true',
+                        help='skip timing a bundle deploy against a pull from the registry stand-in')
     args = parser.parse_args()
     if args.blob_size is None:
         args.blob_size = max(1, min(parse_size('256M'), args.size // 8))
@@ -155,12 +326,16 @@ def main():
               % (total / 1e6 / best_single, best_single, ', '.join('%.3f' % t for t in single_times)))
         print('ratio (module / sha256sum):            %8.2fx' % (best_tool / best_module))
         print('ratio (module / module on 1 thread):   %8.2fx' % (best_single / best_module))
+        if not args.no_deploy:
+            sys.stdout.flush()
+            deploy_vs_pull(airgap, root, sums, workers)
     finally:
         if not args.keep:
             if made_root:
                 shutil.rmtree(root, ignore_errors=True)
             else:
-                shutil.rmtree(os.path.join(root, 'models'), ignore_errors=True)
+                for made in ('models', 'bundle', 'deploy', 'pull'):
+                    shutil.rmtree(os.path.join(root, made), ignore_errors=True)
                 if os.path.exists(os.path.join(root, 'SHA256SUMS')):
                     os.unlink(os.path.join(root, 'SHA256SUMS'))
     return 0
