@@ -85,6 +85,14 @@ def main(good, outdir):
     _seal(path)
     cases['dotdot'] = {'archive': path, 'expect': 'models/../../etc/evil'}
 
+    # A member with an absolute name (tarfile writes it as given; GNU tar would strip the "/").
+    path = _out(outdir, 'absolute')
+    info = tarfile.TarInfo('/etc/evil')
+    info.size = 4
+    _rewrite(good, path, add=[(info, b'evil')])
+    _seal(path)
+    cases['absolute'] = {'archive': path, 'expect': '/etc/evil'}
+
     # A symbolic link that points outside the bundle.
     path = _out(outdir, 'symlink')
     info = tarfile.TarInfo('models/escape')
