@@ -21,17 +21,16 @@ can pick the server's own error message out of it.
 Secrets never reach a message: request headers are checked before anything is sent and a bad value is named by its
 header, never quoted (:func:`header_problem`); the values of secret-looking headers and the credentials of a URL
 (``user:password@``, ``?token=...``) are masked in ``RequestError``'s text, reason, body and url. Use
-:func:`redact_headers` and :func:`redact_url` before logging headers or a URL, :func:`scrub` for any other text.
+:func:`redact_url` before logging a URL, :func:`scrub` for any other text.
 
 Public interface::
 
     request(method, url, payload=None, data=None, headers=None, timeout=30, validate_certs=True, ...,
-            total_timeout=None) -> Response
+            total_timeout=None, ca_path=None) -> Response
     request_json(method, url, payload=None, ...)  -> decoded JSON value (None for an empty body)
     iter_lines(method, url, payload=None, ..., max_line=MAX_LINE, skip_blank=True) -> iterator of str (NDJSON)
     join_url(base_url, path) -> str
     status_text(status) -> str          e.g. 404 -> 'Not Found'
-    redact_headers(headers) -> dict     secret-looking header values replaced by '********'
     redact_url(url) -> str              user:password@ and secret-looking query values replaced by '********'
     url_secrets(url) -> list of str     the secret parts of a URL, for scrub()
     scrub(text, secrets) -> str         every secret (4 characters or more) in text replaced by '********'
@@ -116,21 +115,6 @@ def status_text(status):
         return http.client.responses[code]
     except KeyError:
         return 'HTTP %d' % code
-
-
-def redact_headers(headers):
-    """Return a copy of ``headers`` (a mapping, or None) safe to log: secret-looking values become ``'********'``.
-
-    A header is secret when its lower-cased name is in :data:`SENSITIVE_HEADERS` or contains one of
-    :data:`SENSITIVE_HEADER_WORDS` (so ``X-Auth-Token``, ``CF-Access-Client-Secret``, ``X-Api-Key`` are hidden).
-    """
-    redacted = {}
-    for name, value in (headers or {}).items():
-        if _is_secret_name(name):
-            redacted[name] = REDACTED
-        else:
-            redacted[name] = value
-    return redacted
 
 
 def _is_secret_name(name):
@@ -516,7 +500,8 @@ def _check_headers(method, url, headers):
             raise RequestError(None, '', url, reason='request %s' % problem, method=method)
 
 
-def _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket, deadline=None):
+def _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket, deadline=None,
+          ca_path=None):
     _check_headers(method, url, headers)
     secrets = _header_secrets(headers)
     send_headers = {'Accept': JSON_CONTENT_TYPE}
@@ -537,6 +522,7 @@ def _open(method, url, payload, data, headers, timeout, validate_certs, use_prox
             use_proxy=use_proxy,
             follow_redirects=follow_redirects,
             unix_socket=unix_socket,
+            ca_path=ca_path,
             http_agent='selfhosted.ai_coding',
         )
     except urllib.error.HTTPError as exc:
@@ -547,7 +533,7 @@ def _open(method, url, payload, data, headers, timeout, validate_certs, use_prox
 
 
 def request(method, url, payload=None, data=None, headers=None, timeout=DEFAULT_TIMEOUT, validate_certs=True,
-            use_proxy=True, follow_redirects='urllib2', unix_socket=None, total_timeout=None):
+            use_proxy=True, follow_redirects='urllib2', unix_socket=None, total_timeout=None, ca_path=None):
     """Send one request and read the whole answer.
 
     :param method: ``'GET'``, ``'POST'``, ``'DELETE'``, ...
@@ -556,6 +542,7 @@ def request(method, url, payload=None, data=None, headers=None, timeout=DEFAULT_
     :param headers: extra request headers (they win over the defaults ``Accept``/``Content-Type``). Each is checked
         before anything is sent (:func:`header_problem`); a bad one raises :class:`RequestError` naming the header.
     :param timeout: socket timeout in seconds (connect and each read).
+    :param ca_path: a PEM file of CA certificates to verify an https server with, instead of the system's.
     :param total_timeout: seconds the whole exchange may take - connect, TLS, redirects, headers and body - or None
         for no such limit. When it runs out: :class:`RequestError` with ``status=None``, ``timed_out=True`` and the
         reason ``'timed out: no complete answer within N seconds'``. See the module docstring for how it is enforced.
@@ -563,7 +550,8 @@ def request(method, url, payload=None, data=None, headers=None, timeout=DEFAULT_
     :raises RequestError: status set for an answer outside 2xx, ``None`` when no complete answer came.
     """
     if total_timeout is None:
-        resp = _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket)
+        resp = _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket,
+                     ca_path=ca_path)
         try:
             body = resp.read()
         except _NO_ANSWER_ERRORS as exc:
@@ -585,7 +573,7 @@ def request(method, url, payload=None, data=None, headers=None, timeout=DEFAULT_
         with time_limit(total_timeout) as limit:
             try:
                 resp = _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects,
-                             unix_socket, deadline=limit.deadline)
+                             unix_socket, deadline=limit.deadline, ca_path=ca_path)
                 body = _read_until(resp, limit.deadline)
             except _DeadlinePassed:
                 raise timed_out()
@@ -623,7 +611,7 @@ def request_json(method, url, payload=None, **kwargs):
 
 
 def iter_lines(method, url, payload=None, data=None, headers=None, timeout=DEFAULT_TIMEOUT, validate_certs=True,
-               use_proxy=True, follow_redirects='urllib2', unix_socket=None, max_line=MAX_LINE, skip_blank=True):
+               use_proxy=True, follow_redirects='urllib2', unix_socket=None, max_line=MAX_LINE, skip_blank=True, ca_path=None):
     """Send one request and yield the answer line by line as text, for streamed NDJSON.
 
     Lines are yielded as they arrive (``\\r``/``\\n`` stripped), so a caller can act on each progress record while
@@ -634,7 +622,8 @@ def iter_lines(method, url, payload=None, data=None, headers=None, timeout=DEFAU
     connection lost mid-stream or a line longer than ``max_line`` bytes raises it (status ``None``) where it happens.
     A stream that simply ends yields no further lines: whether that was complete is for the caller to judge.
     """
-    resp = _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket)
+    resp = _open(method, url, payload, data, headers, timeout, validate_certs, use_proxy, follow_redirects, unix_socket,
+                 ca_path=ca_path)
     try:
         while True:
             try:
