@@ -16,13 +16,11 @@ Public interface::
     ModelName(host, namespace, model, tag)  .full 'host/ns/model:tag'  .short as /api/tags shows it  .key (compare)
     index_models(models) -> {ModelName.key: /api/tags entry}
     PullProgress()  .update(record)  .completed  .total  .percent  .status  .as_dict()
-    format_bytes(n) -> '4.7 GB'
-    OllamaClient(base_url, timeout=30, validate_certs=True, headers=None)
+    OllamaClient(base_url, timeout=30, validate_certs=True, headers=None, ca_path=None)
         .version() -> str            .tags() -> [dict]          .find(name) -> dict | None
-        .show(name) -> dict | None   .pull(name, insecure=False, on_progress=None, timeout=None, resolve=True) -> dict
+        .pull(name, insecure=False, on_progress=None, timeout=None, resolve=True) -> dict
         .delete(name) -> bool        .generate(model, prompt, options=None, stream=False, keep_alive=None) -> str
-        .ps() -> [dict]
-    OllamaError(msg, status=None, url=None)
+    OllamaError(msg, status=None, url=None)     an _api.ApiError
 
 Model names follow Ollama's grammar (``types/model/name.go``): ``[host/][namespace/]model[:tag]``, defaulting to
 ``registry.ollama.ai/library/<model>:latest``. :func:`validate_model_name` is stricter than Ollama in a few places,
@@ -47,12 +45,12 @@ from collections.abc import Mapping
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import ApiClient, ApiError, check_base_url
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import (
     DEFAULT_TIMEOUT,
     RequestError,
     header_problem,
     iter_lines,
-    join_url,
     request_json,
     status_text,
 )
@@ -95,18 +93,12 @@ class ModelNameError(InvalidValue):
     """A model name broke the grammar; the message names the value and the rule (and the option, when given)."""
 
 
-class OllamaError(Exception):
+class OllamaError(ApiError):
     """Ollama could not be reached, answered with an error, or sent something this client does not understand.
 
     :ivar status: the HTTP status when Ollama answered (200 for an error reported inside a stream), else ``None``.
     :ivar url: the URL asked.
     """
-
-    def __init__(self, msg, status=None, url=None):
-        super(OllamaError, self).__init__(msg)
-        self.msg = msg
-        self.status = status
-        self.url = url
 
 
 class ModelName(namedtuple('ModelName', ('host', 'namespace', 'model', 'tag'))):
@@ -445,19 +437,6 @@ def index_models(models):
     return index
 
 
-def format_bytes(size):
-    """``4683075271`` -> ``'4.7 GB'`` (decimal units, as ``ollama list`` prints them)."""
-    try:
-        size = float(size)
-    except (TypeError, ValueError):
-        return '?'
-    for unit in ('B', 'KB', 'MB', 'GB'):
-        if abs(size) < 1000:
-            return ('%d %s' if unit == 'B' else '%.1f %s') % (size, unit)
-        size /= 1000.0
-    return '%.1f TB' % size
-
-
 class PullProgress(object):
     """Adds up the progress records of an ``/api/pull`` stream into one figure.
 
@@ -518,7 +497,7 @@ def _snippet(text, limit=200):
     return text if len(text) <= limit else text[:limit] + '...'
 
 
-class OllamaClient(object):
+class OllamaClient(ApiClient):
     """A client for one Ollama server.
 
     :param base_url: ``http(s)://host:port`` of the Ollama API (a path prefix behind a proxy is kept).
@@ -526,26 +505,19 @@ class OllamaClient(object):
     :param validate_certs: verify the TLS certificate of an ``https`` URL.
     :param headers: extra headers sent with every request (an auth proxy's token, say); never put into messages.
         Checked by :func:`check_headers` (a value with a line break raises OllamaError, without the value).
+    :param ca_path: a PEM file of CA certificates to verify an ``https`` URL with, instead of the system's.
     """
 
-    def __init__(self, base_url=DEFAULT_URL, timeout=DEFAULT_TIMEOUT, validate_certs=True, headers=None):
-        base_url = to_text(base_url or '').strip()
-        if not re.match(r'^https?://[^/\s]+', base_url):
-            raise OllamaError('The Ollama URL %s must start with http:// or https:// and name a host' % _quote(base_url), url=base_url)
-        self.base_url = base_url.rstrip('/')
-        self.timeout = timeout
-        self.validate_certs = validate_certs
+    def __init__(self, base_url=DEFAULT_URL, timeout=DEFAULT_TIMEOUT, validate_certs=True, headers=None, ca_path=None):
+        base_url = check_base_url(base_url, 'Ollama', error=OllamaError, quote=_quote).rstrip('/')
         try:
-            self.headers = check_headers(headers)
+            headers = check_headers(headers)
         except InvalidValue as exc:
-            raise OllamaError(str(exc), url=self.base_url)
-        # Every request this client sent, as (method, path): callers and tests use it to count round trips.
-        self.calls = []
+            raise OllamaError(str(exc), url=base_url)
+        super(OllamaClient, self).__init__(base_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, headers=headers)
+        self.base_url = base_url
 
     # -- plumbing ------------------------------------------------------------------------------------------------
-
-    def _kwargs(self, timeout=None):
-        return {'headers': self.headers, 'timeout': timeout or self.timeout, 'validate_certs': self.validate_certs}
 
     def _error(self, exc, method, path, midstream=False):
         """Turn a RequestError into an OllamaError whose message names the URL and the path."""
@@ -561,19 +533,15 @@ class OllamaClient(object):
             detail += ' (check the headers option: an auth proxy in front of Ollama refused the request)'
         return OllamaError('Ollama at %s answered %s for %s: %s' % (self.base_url, exc.status, path, detail), status=exc.status, url=exc.url)
 
-    def _json(self, method, path, payload=None, missing_ok=False, timeout=None):
-        self.calls.append((method, path))
+    def _json(self, method, path, payload=None, timeout=None):
         try:
-            return request_json(method, join_url(self.base_url, path), payload=payload, **self._kwargs(timeout))
+            return request_json(method, self._url(path), payload=payload, **self._kwargs(timeout))
         except RequestError as exc:
-            if missing_ok and exc.status == 404:
-                return None
             raise self._error(exc, method, path)
 
     def _stream(self, method, path, payload, timeout=None):
         """Yield the decoded JSON objects of an NDJSON answer; an ``{"error": ...}`` line raises OllamaError."""
-        self.calls.append((method, path))
-        lines = iter_lines(method, join_url(self.base_url, path), payload=payload, **self._kwargs(timeout))
+        lines = iter_lines(method, self._url(path), payload=payload, **self._kwargs(timeout))
         started = False
         try:
             for line in lines:
@@ -585,10 +553,10 @@ class OllamaClient(object):
                 if not isinstance(record, dict):
                     raise OllamaError('Ollama at %s sent a line that is not a JSON object during %s %s: %s (is something else, a proxy or a '
                                       'login page, answering in its place?)' % (self.base_url, method, path, _quote(_snippet(line, 120))),
-                                      status=200, url=join_url(self.base_url, path))
+                                      status=200, url=self._url(path))
                 if record.get('error'):
                     raise OllamaError('Ollama at %s reported an error during %s %s: %s' % (self.base_url, method, path, to_text(record['error'])),
-                                      status=200, url=join_url(self.base_url, path))
+                                      status=200, url=self._url(path))
                 yield record
         except RequestError as exc:
             raise self._error(exc, method, path, midstream=started)
@@ -608,7 +576,7 @@ class OllamaClient(object):
         data = self._json('GET', '/api/version')
         if not isinstance(data, dict) or 'version' not in data:
             raise OllamaError('Ollama at %s answered /api/version without a version: %s' % (self.base_url, _snippet(json.dumps(data))),
-                              url=join_url(self.base_url, '/api/version'))
+                              url=self._url('/api/version'))
         return to_text(data['version'])
 
     def _model_list(self, path):
@@ -618,31 +586,22 @@ class OllamaClient(object):
             return []  # Ollama sends "models": null on some versions when nothing is installed
         if not isinstance(models, list):
             raise OllamaError('Ollama at %s answered %s with something that is not a model list: %s'
-                              % (self.base_url, path, _snippet(json.dumps(data))), url=join_url(self.base_url, path))
+                              % (self.base_url, path, _snippet(json.dumps(data))), url=self._url(path))
         return models
 
     def tags(self):
         """``GET /api/tags`` -> the installed models, as Ollama lists them (``name``, ``digest``, ``size``, ...)."""
         return self._model_list('/api/tags')
 
-    def ps(self):
-        """``GET /api/ps`` -> the models loaded in memory now."""
-        return self._model_list('/api/ps')
-
     def find(self, name):
         """The ``/api/tags`` entry of ``name`` (a str, any registry, or a ModelName), or ``None``. One request."""
         key = model_key(name)
         return index_models(self.tags()).get(key)
 
-    def show(self, name):
-        """``POST /api/show`` -> the model's details, or ``None`` when Ollama does not have it (404)."""
-        return self._json('POST', '/api/show', {'model': self._name(name)}, missing_ok=True)
-
     def delete(self, name):
         """``DELETE /api/delete`` -> ``True`` when removed, ``False`` when Ollama did not have it (404)."""
-        self.calls.append(('DELETE', '/api/delete'))
         try:
-            request_json('DELETE', join_url(self.base_url, '/api/delete'), payload={'model': self._name(name)}, **self._kwargs())
+            request_json('DELETE', self._url('/api/delete'), payload={'model': self._name(name)}, **self._kwargs())
         except RequestError as exc:
             if exc.status == 404:
                 return False
@@ -681,20 +640,20 @@ class OllamaClient(object):
                 if time.monotonic() - start > timeout:
                     raise OllamaError('The pull of %s from Ollama at %s did not finish within %s seconds (last status: %s)'
                                       % (_quote(shown), self.base_url, timeout, _quote(record.get('status', ''))),
-                                      url=join_url(self.base_url, '/api/pull'))
+                                      url=self._url('/api/pull'))
         finally:
             records.close()
         duration = time.monotonic() - start
         if not success:
             raise OllamaError('The pull stream of %s from Ollama at %s ended before "success" (last status: %s): the pull is incomplete'
                               % (_quote(shown), self.base_url, _quote((last or {}).get('status', 'nothing received'))),
-                              status=200, url=join_url(self.base_url, '/api/pull'))
+                              status=200, url=self._url('/api/pull'))
         result = {'name': shown, 'digest': None, 'size': None, 'duration': duration}
         if resolve:
             entry = self.find(name)
             if entry is None:
                 raise OllamaError('Ollama at %s reported success pulling %s but /api/tags does not list it' % (self.base_url, _quote(shown)),
-                                  url=join_url(self.base_url, '/api/tags'))
+                                  url=self._url('/api/tags'))
             result['digest'] = entry.get('digest')
             result['size'] = entry.get('size')
         return result
@@ -710,7 +669,7 @@ class OllamaClient(object):
             data = self._json('POST', '/api/generate', payload)
             if not isinstance(data, dict) or 'response' not in data:
                 raise OllamaError('Ollama at %s answered /api/generate without a response: %s' % (self.base_url, _snippet(json.dumps(data))),
-                                  url=join_url(self.base_url, '/api/generate'))
+                                  url=self._url('/api/generate'))
             return to_text(data['response'])
         chunks = []
         done = False
@@ -725,5 +684,5 @@ class OllamaClient(object):
             records.close()
         if not done:
             raise OllamaError('The /api/generate stream from Ollama at %s ended before "done": the answer is incomplete' % self.base_url,
-                              status=200, url=join_url(self.base_url, '/api/generate'))
+                              status=200, url=self._url('/api/generate'))
         return ''.join(chunks)

@@ -28,6 +28,7 @@ author:
   - selfhosted.ai_coding maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - selfhosted.ai_coding.ollama
+  - selfhosted.ai_coding.api
 attributes:
   action:
     description: Has an action plugin that shows the progress of long pulls on the controller.
@@ -255,6 +256,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import check_ca_path, check_timeout, connection_spec
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import (
     DEFAULT_PULL_TIMEOUT,
     DEFAULT_REGISTRIES,
@@ -272,7 +274,6 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api i
 )
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import (
     InvalidValue,
-    check_positive_number,
     check_url,
     show,
 )
@@ -291,7 +292,8 @@ def check_options(params):
     option. (The shape of each value - a list, a number, a string - was checked before AnsibleModule converted it.)"""
     check_url(params['url'], 'url')
     for option, maximum in (('timeout', MAX_TIMEOUT), ('pull_timeout', MAX_PULL_TIMEOUT)):
-        check_positive_number(params[option], option, maximum=maximum)
+        check_timeout(params[option], option, maximum=maximum)
+    check_ca_path(params.get('ca_path'))
     headers = check_headers(params['headers'], 'headers')
     check_allowed_registries(params['allowed_registries'], 'allowed_registries')
     progress_file = params.get('_progress_file')
@@ -302,14 +304,14 @@ def check_options(params):
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         name=dict(type='str'),
         names=dict(type='list', elements='str'),
         state=dict(type='str', default='present', choices=['present', 'absent', 'latest']),
-        url=dict(type='str', default=DEFAULT_URL),
-        timeout=dict(type='int', default=30),
+    )
+    spec.update(connection_spec('url', DEFAULT_URL))
+    spec.update(
         pull_timeout=dict(type='int', default=DEFAULT_PULL_TIMEOUT),
-        validate_certs=dict(type='bool', default=True),
         headers=dict(type='dict', no_log=True),
         insecure=dict(type='bool', default=False),
         allowed_registries=dict(type='list', elements='str', default=list(DEFAULT_REGISTRIES)),
@@ -318,6 +320,7 @@ def argument_spec():
         _progress_file=dict(type='path'),
         _probe=dict(type='bool', default=False),
     )
+    return spec
 
 
 class ProgressWriter(object):
@@ -381,7 +384,7 @@ class OllamaModel(object):
             return {'changed': False, 'models': [], 'duration': 0.0}
         if self.client is None:
             self.client = OllamaClient(self.params['url'], timeout=self.params['timeout'], validate_certs=self.params['validate_certs'],
-                                       headers=headers)
+                                       headers=headers, ca_path=self.params.get('ca_path'))
         return self.run(models)
 
     def declared(self):

@@ -445,7 +445,8 @@ def test_documentation_matches_the_argument_spec():
     assert set(doc['attributes']) >= {'check_mode', 'diff_mode', 'idempotent'}
     assert doc['attributes']['check_mode']['support'] == 'full'
     assert set(doc['options']) == {'name', 'names', 'state', 'pull_timeout', 'insecure', 'allowed_registries', '_progress_file', '_probe'}
-    assert doc['extends_documentation_fragment'] == ['selfhosted.ai_coding.ollama']
+    # ca_path (new) is documented once for every API module, in the api fragment.
+    assert doc['extends_documentation_fragment'] == ['selfhosted.ai_coding.ollama', 'selfhosted.ai_coding.api']
     yaml.safe_load(ollama_model.EXAMPLES)
     returned = yaml.safe_load(ollama_model.RETURN)
     assert set(returned) == {'name', 'full_name', 'digest', 'size', 'duration', 'models'}
@@ -478,5 +479,8 @@ def test_doc_fragment_parses_and_matches_the_argument_spec():
 
     options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
     assert set(options) == {'url', 'timeout', 'validate_certs', 'headers'}
+    from ansible_collections.selfhosted.ai_coding.plugins.doc_fragments import api
+    shared = yaml.safe_load(api.ModuleDocFragment.DOCUMENTATION)['options']
+    assert set(shared) == {'ca_path'} and shared['ca_path']['type'] == ollama_model.argument_spec()['ca_path']['type']
     assert options['url']['default'] == 'http://127.0.0.1:11434'
     assert options['timeout']['default'] == 30
