@@ -13,7 +13,7 @@ Public interface::
     read_token(api_token=None, api_token_file=None) -> str            raises CoolifyError (never quoting the token)
     check_token(token, name) -> str                                    raises InvalidValue (never quoting the token)
     api_base(api_url) -> 'http://host:8000/api/v1'
-    CoolifyClient(api_url, token, timeout=30, validate_certs=True)
+    CoolifyClient(api_url, token, timeout=30, validate_certs=True, ca_path=None)
         .health() -> str   .version() -> str
         .projects() -> [dict]   .project_by_name(name) -> dict | None   .create_project(name, description)
         .update_project(uuid, fields)   .delete_project(uuid)   .environment(project_uuid, name) -> dict | None
@@ -22,7 +22,7 @@ Public interface::
         .create_application(source, payload) -> uuid   .update_application(uuid, fields)   .delete_application(uuid)
         .envs(uuid) -> [dict]   .create_env(uuid, payload)   .update_env(uuid, payload)   .delete_env(uuid, env_uuid)
         .deploy(uuid, force=False) -> [dict]   .deployment(uuid) -> dict
-    CoolifyError(msg, status=None, url=None)
+    CoolifyError(msg, status=None, url=None)     an _api.ApiError
 
     Module plumbing (the options of the selfhosted.ai_coding.coolify doc fragment):
     COMMON_ARGS; CoolifyModule(AnsibleModule) (type errors in the user's words; int and bool options checked as written)
@@ -33,7 +33,7 @@ Public interface::
     fail_invalid(module, check, *args) -> check(*args), or fail_json with the InvalidValue's text
 
 Secrets: the token is checked (one word of visible ASCII) before it reaches a header, never quoted in a message, and
-scrubbed from every error this client raises (server answers that echo it included). ``.calls`` keeps no secret values.
+scrubbed from every error this client raises (server answers that echo it included). The client keeps no request it sent.
 """
 
 from __future__ import annotations
@@ -49,16 +49,23 @@ from urllib.parse import quote, urlencode
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import (
+    ApiClient,
+    ApiError,
+    check_base_url,
+    check_ca_path,
+    check_timeout,
+    connection_spec,
+)
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import (
+    DEFAULT_TIMEOUT,
     RequestError,
-    join_url,
     request,
     request_json,
     status_text,
 )
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import (
     InvalidValue,
-    check_positive_number,
     check_text,
     check_url,
     show,
@@ -66,7 +73,6 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate imp
 )
 
 DEFAULT_URL = 'http://127.0.0.1:8000'
-DEFAULT_TIMEOUT = 30
 
 # The create endpoints, by the kind of repository the application builds from.
 SOURCES = {
@@ -95,9 +101,6 @@ NAME_MAX = 255
 NAME_PUNCTUATION = '-_.@/&()#,:+'
 # A Coolify resource UUID (cuid2 such as `cg0s4c8`, or an RFC 4122 UUID for older resources).
 UUID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$')
-# Payload keys whose values are secrets: replaced in CoolifyClient.calls.
-SECRET_PAYLOAD_KEYS = ('value', 'real_value')
-SECRET_KEY_WORDS = ('password', 'secret', 'token')
 
 
 def a_or_an(word):
@@ -105,14 +108,8 @@ def a_or_an(word):
     return ('an %s' if word[:1] in 'aeiou' else 'a %s') % word
 
 
-class CoolifyError(Exception):
+class CoolifyError(ApiError):
     """A Coolify API call failed; ``status`` is the HTTP status (``None`` when no answer came)."""
-
-    def __init__(self, msg, status=None, url=None):
-        super(CoolifyError, self).__init__(msg)
-        self.msg = msg
-        self.status = status
-        self.url = url
 
 
 def _describe_char(ch):
@@ -174,9 +171,7 @@ def read_token(api_token=None, api_token_file=None):
 
 def api_base(api_url):
     """``http://host:8000`` or ``http://host:8000/api/v1`` -> ``http://host:8000/api/v1``."""
-    api_url = to_text(api_url or '').strip().rstrip('/')
-    if not re.match(r'^https?://[^/\s]+', api_url):
-        raise CoolifyError("The Coolify URL '%s' must start with http:// or https:// and name a host" % api_url, url=api_url)
+    api_url = check_base_url(to_text(api_url or '').strip().rstrip('/'), 'Coolify', error=CoolifyError)
     if api_url.endswith('/api/v1'):
         return api_url
     if api_url.endswith('/api'):
@@ -199,49 +194,27 @@ def _message(exc):
     return body[:300] if body else status_text(exc.status)
 
 
-def redact_payload(payload):
-    """A copy of a request body safe to keep: values of secret keys (an environment variable's value, passwords,
-    secrets, tokens) replaced by ********, at any depth."""
-    if isinstance(payload, Mapping):
-        out = {}
-        for key, value in payload.items():
-            lowered = to_text(key).lower()
-            if lowered in SECRET_PAYLOAD_KEYS or any(word in lowered for word in SECRET_KEY_WORDS):
-                out[key] = REDACTED
-            else:
-                out[key] = redact_payload(value)
-        return out
-    if isinstance(payload, (list, tuple)):
-        return [redact_payload(item) for item in payload]
-    return payload
-
-
-class CoolifyClient(object):
+class CoolifyClient(ApiClient):
     """A client for one Coolify instance.
 
     :param api_url: ``http(s)://host:port`` of the instance (``/api/v1`` is added when missing).
     :param token: the bearer token (never put into messages).
+    :param ca_path: a PEM file of CA certificates to verify an ``https`` instance with, instead of the system's.
     """
 
-    def __init__(self, api_url, token, timeout=DEFAULT_TIMEOUT, validate_certs=True):
-        self.root = api_base(api_url)
-        self.base_url = self.root[:-len('/api/v1')]
-        self.timeout = timeout
-        self.validate_certs = validate_certs
+    def __init__(self, api_url, token, timeout=DEFAULT_TIMEOUT, validate_certs=True, ca_path=None):
+        root = api_base(api_url)
         if token:
             try:
                 token = check_token(token, 'The Coolify API token')
             except InvalidValue as exc:
                 raise CoolifyError(str(exc))
+        super(CoolifyClient, self).__init__(root, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path,
+                                            headers={'Authorization': 'Bearer %s' % token} if token else {})
+        self.base_url = root[:-len('/api/v1')]
         self._secrets = [token] if token else []
-        self.headers = {'Authorization': 'Bearer %s' % token} if token else {}
-        # Every request sent, as (method, path, payload with secret values replaced by ********): tests read it.
-        self.calls = []
 
     # -- plumbing ------------------------------------------------------------------------------------------------
-
-    def _url(self, path):
-        return join_url(self.root, path)
 
     def _scrub(self, text):
         """``text`` with every form of the token (as sent, JSON- or URL-escaped) replaced by ********.
@@ -271,8 +244,7 @@ class CoolifyClient(object):
                           % (exc.status, status_text(exc.status), method, url, _message(exc), hint), status=exc.status, url=url)
 
     def _call(self, method, path, payload=None, missing_ok=False, raw=False, auth=True):
-        self.calls.append((method, path, redact_payload(payload)))
-        kwargs = {'headers': self.headers if auth else {}, 'timeout': self.timeout, 'validate_certs': self.validate_certs}
+        kwargs = self._kwargs(headers=None if auth else {})
         try:
             if raw:
                 return request(method, self._url(path), payload=payload, **kwargs).text
@@ -408,12 +380,11 @@ class CoolifyClient(object):
 # -- module plumbing (the options of the selfhosted.ai_coding.coolify doc fragment) ----------------------------------
 
 COMMON_ARGS = dict(
-    api_url=dict(type='str', default=DEFAULT_URL),
+    api_url=connection_spec('api_url', DEFAULT_URL)['api_url'],
     api_token=dict(type='str', no_log=True),
     api_token_file=dict(type='path'),
-    validate_certs=dict(type='bool', default=True),
-    timeout=dict(type='int', default=DEFAULT_TIMEOUT),
 )
+COMMON_ARGS.update((name, spec) for name, spec in connection_spec('api_url', DEFAULT_URL).items() if name != 'api_url')
 # The longest socket timeout accepted, in seconds (a larger one overflows the platform's time_t).
 TIMEOUT_MAX = 3600
 
@@ -598,7 +569,7 @@ def check_count(module, name, minimum=1, maximum=None):
     elif isinstance(value, bool):
         raise InvalidValue('%s must be an integer, got a boolean (%s)' % (name, show(value)))
     if minimum > 0:
-        value = int(check_positive_number(value, name, maximum=maximum))
+        value = int(check_timeout(value, name, maximum=maximum))
     elif value < minimum or (maximum is not None and value > maximum):
         raise InvalidValue('%s is %s: it must be an integer from %d to %s' % (name, show(value), minimum, maximum))
     module.params[name] = value
@@ -644,6 +615,7 @@ def check_connection_options(module):
     if token_file is not None:
         check_text(token_file, 'api_token_file')
     check_count(module, 'timeout', maximum=TIMEOUT_MAX)
+    check_ca_path(module.params.get('ca_path'))
 
 
 def client_from_module(module):
@@ -657,6 +629,7 @@ def client_from_module(module):
     try:
         token = read_token(params.get('api_token'), params.get('api_token_file'))
         module.no_log_values.add(token)
-        return CoolifyClient(params['api_url'], token, timeout=params['timeout'], validate_certs=params['validate_certs'])
+        return CoolifyClient(params['api_url'], token, timeout=params['timeout'], validate_certs=params['validate_certs'],
+                             ca_path=params.get('ca_path'))
     except CoolifyError as exc:
         module.fail_json(msg=exc.msg, url=exc.url)

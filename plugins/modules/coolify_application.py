@@ -21,6 +21,7 @@ author:
   - selfhosted.ai_coding maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - selfhosted.ai_coding.coolify
+  - selfhosted.ai_coding.api
 attributes:
   action_group:
     description: Use C(group/selfhosted.ai_coding.coolify) in C(module_defaults) to set the connection options once.

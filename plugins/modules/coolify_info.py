@@ -16,6 +16,7 @@ author:
   - selfhosted.ai_coding maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - selfhosted.ai_coding.coolify
+  - selfhosted.ai_coding.api
 attributes:
   check_mode:
     description: Only reads; runs the same in check mode.

@@ -281,12 +281,13 @@ def test_argspec_type_errors_name_what_the_user_wrote(coolify, run_module):
     assert res.failed and res.result['msg'] == 'purge_env must be a boolean (true or false), got a null (null)', res
 
 
-def test_client_calls_keep_no_secret_values():
+def test_client_keeps_no_secret_values(coolify):
+    # (CoolifyClient.calls and its redact_payload are gone: the values reach the stand-in, and the client keeps none.)
     client = _coolify_api.CoolifyClient(URL, TOKEN)
-    assert _coolify_api.redact_payload({'key': 'A', 'value': 's3cr3t', 'nested': [{'http_basic_auth_password': 'pw'}]}) == \
-        {'key': 'A', 'value': '********', 'nested': [{'http_basic_auth_password': '********'}]}
-    client.calls.append(('POST', '/x', _coolify_api.redact_payload({'key': 'A', 'value': 's3cr3t'})))
-    assert 's3cr3t' not in repr(client.calls)
+    with pytest.raises(_coolify_api.CoolifyError):
+        client.create_env('missing', {'key': 'A', 'value': 's3cr3t', 'nested': [{'http_basic_auth_password': 'pw'}]})
+    assert coolify.sent[0][2]['value'] == 's3cr3t'
+    assert 's3cr3t' not in repr(vars(client)) and "'pw'" not in repr(vars(client))
 
 
 # -- flows against the stand-in ---------------------------------------------------------------------------------------
