@@ -207,6 +207,7 @@ import string
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import Resource
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._coolify_api import (
     BUILD_PACKS,
     COMMON_ARGS,
@@ -457,13 +458,68 @@ def _view(app, env):
     return view
 
 
-class CoolifyApplication(object):
+class CoolifyApplication(Resource):
+    """The application ``name`` in a project's environment, with its variables (``_api.Resource`` runs the flow)."""
+
+    result_key = 'application'
 
     def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.check = module.check_mode
+        super(CoolifyApplication, self).__init__(module, client)
+        self.project = self.environment = None
+        self.current_env = {}
+
+    def read(self):
+        p = self.params
+        project = self.client.project_by_name(p['project'])
+        environment = self.client.environment(project['uuid'], p['environment']) if project else None
+        if project and environment is None:
+            raise CoolifyError("Project '%s' in Coolify at %s has no environment '%s'" % (p['project'], self.client.base_url, p['environment']))
+        if not project and not (self.check and p['state'] == 'present'):
+            if p['state'] == 'absent':
+                return None
+            raise CoolifyError("Coolify at %s has no project named '%s': create it first (selfhosted.ai_coding.coolify_project)"
+                               % (self.client.base_url, p['project']))
+        self.project, self.environment = project, environment
+        current = self.client.find_application(environment['id'], p['name']) if environment else None
+        self.current_env = self._current_env(current['uuid']) if current else {}
+        return current
+
+    def view(self, current):
+        return _view(current, self.current_env)
+
+    def planned(self):
+        p = self.params
+        return {'uuid': None, 'name': p['name'], 'description': p['description'], 'git_repository': p['git_repository'],
+                'git_branch': p['git_branch'], 'build_pack': p['build_pack'], 'ports_exposes': p['ports_exposes'],
+                'domains': domain_set(p['domains'] or []), 'env_keys': sorted(p['env'] or {})}
+
+    def create(self, planned):
+        uuid = self.client.create_application(self.params['source'], self._create_payload(self.project, self.environment))
+        self._apply_env(uuid, self._env_changes({}))
+        return dict(planned, uuid=uuid)
+
+    def changes(self, current):
+        fields = self._wanted_fields(current)
+        env = self._env_changes(self.current_env)
+        return dict(fields=fields, env=env) if fields or env else {}
+
+    def update(self, current, changes):
+        if changes['fields']:
+            self.client.update_application(current['uuid'], changes['fields'])
+        self._apply_env(current['uuid'], changes['env'])
+
+    def updated(self, before, changes):
+        after = dict(before)
+        for key, value in changes.get('fields', {}).items():
+            if key == 'domains':
+                after['domains'] = domain_set(value)
+            else:
+                after[key] = value
+        after['env_keys'] = self._after_env_keys(self.current_env)
+        return after
+
+    def delete(self, current):
+        self.client.delete_application(current['uuid'])
 
     def _current_env(self, uuid):
         """The application's (non-preview) variables: key -> (env uuid, value)."""
@@ -489,26 +545,24 @@ class CoolifyApplication(object):
             fields['domains'] = ','.join(p['domains'])
         return fields
 
-    def _sync_env(self, uuid, current_env):
-        """Create, update and (with purge_env) delete variables; returns whether anything differs."""
+    def _env_changes(self, current_env):
+        """The variables to create, update and (with purge_env) delete, in that order: ``[(verb, argument)]``."""
         wanted = self.params['env'] or {}
-        changed = False
+        todo = []
         for key in sorted(wanted):
             value = wanted[key]  # checked: one line of text
             if key not in current_env:
-                changed = True
-                if not self.check:
-                    self.client.create_env(uuid, {'key': key, 'value': value})
+                todo.append(('create', {'key': key, 'value': value}))
             elif (current_env[key][1] or '') != value:  # Coolify answers null for a value stored as ''
-                changed = True
-                if not self.check:
-                    self.client.update_env(uuid, {'key': key, 'value': value})
+                todo.append(('update', {'key': key, 'value': value}))
         if self.params['purge_env']:
-            for key in sorted(set(current_env) - set(wanted)):
-                changed = True
-                if not self.check:
-                    self.client.delete_env(uuid, current_env[key][0])
-        return changed
+            todo.extend(('delete', current_env[key][0]) for key in sorted(set(current_env) - set(wanted)))
+        return todo
+
+    def _apply_env(self, uuid, todo):
+        verbs = {'create': self.client.create_env, 'update': self.client.update_env, 'delete': self.client.delete_env}
+        for verb, argument in todo:
+            verbs[verb](uuid, argument)
 
     def _after_env_keys(self, current_env):
         keys = set(self.params['env'] or {})
@@ -543,57 +597,6 @@ class CoolifyApplication(object):
         for key in SOURCE_KEYS[p['source']]:
             payload[key] = p[key]
         return payload
-
-    def run(self):
-        p = self.params
-        project = self.client.project_by_name(p['project'])
-        environment = self.client.environment(project['uuid'], p['environment']) if project else None
-        if project and environment is None:
-            raise CoolifyError("Project '%s' in Coolify at %s has no environment '%s'" % (p['project'], self.client.base_url, p['environment']))
-        if not project and not (self.check and p['state'] == 'present'):
-            if p['state'] == 'absent':
-                return self._result(False, {}, {})
-            raise CoolifyError("Coolify at %s has no project named '%s': create it first (selfhosted.ai_coding.coolify_project)"
-                               % (self.client.base_url, p['project']))
-        current = self.client.find_application(environment['id'], p['name']) if environment else None
-        current_env = self._current_env(current['uuid']) if current else {}
-        before = _view(current, current_env)
-
-        if p['state'] == 'absent':
-            if not current:
-                return self._result(False, before, {})
-            if not self.check:
-                self.client.delete_application(current['uuid'])
-            return self._result(True, before, {})
-
-        if not current:
-            after = {'uuid': None, 'name': p['name'], 'description': p['description'], 'git_repository': p['git_repository'],
-                     'git_branch': p['git_branch'], 'build_pack': p['build_pack'], 'ports_exposes': p['ports_exposes'],
-                     'domains': domain_set(p['domains'] or []), 'env_keys': sorted(p['env'] or {})}
-            if not self.check:
-                uuid = self.client.create_application(p['source'], self._create_payload(project, environment))
-                after['uuid'] = uuid
-                self._sync_env(uuid, {})
-            return self._result(True, before, after)
-
-        fields = self._wanted_fields(current)
-        if fields and not self.check:
-            self.client.update_application(current['uuid'], fields)
-        env_changed = self._sync_env(current['uuid'], current_env)
-        after = dict(before)
-        for key, value in fields.items():
-            if key == 'domains':
-                after['domains'] = domain_set(value)
-            else:
-                after[key] = value
-        after['env_keys'] = self._after_env_keys(current_env)
-        return self._result(bool(fields) or env_changed, before, after)
-
-    def _result(self, changed, before, after):
-        result = {'changed': changed, 'application': after}
-        if self.module._diff:
-            result['diff'] = {'before': before, 'after': after}
-        return result
 
 
 def main():

@@ -88,6 +88,7 @@ project:
   sample: {"uuid": "og888os", "name": "ai-coding", "description": "Apps built by the AI coding agents"}
 """
 
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import Resource
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._coolify_api import (
     COMMON_ARGS,
     CoolifyError,
@@ -113,41 +114,34 @@ def _view(project):
     return {'uuid': project.get('uuid'), 'name': project.get('name'), 'description': project.get('description')}
 
 
-class CoolifyProject(object):
+class CoolifyProject(Resource):
+    """The project called ``name``: created, its description updated, or deleted (``_api.Resource`` runs the flow)."""
 
-    def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
+    result_key = 'project'
 
-    def run(self):
-        name = self.params['name']
-        current = self.client.project_by_name(name)
-        before = _view(current)
-        changed = False
-        after = dict(before)
-        if self.params['state'] == 'absent':
-            if current:
-                changed = True
-                after = {}
-                if not self.module.check_mode:
-                    self.client.delete_project(current['uuid'])
-        elif not current:
-            changed = True
-            after = {'uuid': None, 'name': name, 'description': self.params['description']}
-            if not self.module.check_mode:
-                after['uuid'] = self.client.create_project(name, self.params['description'])
-        else:
-            wanted = self.params['description']
-            if wanted is not None and (current.get('description') or '') != wanted:
-                changed = True
-                after['description'] = wanted
-                if not self.module.check_mode:
-                    self.client.update_project(current['uuid'], {'name': name, 'description': wanted})
-        result = {'changed': changed, 'project': after}
-        if self.module._diff:
-            result['diff'] = {'before': before, 'after': after}
-        return result
+    def read(self):
+        return self.client.project_by_name(self.params['name'])
+
+    def view(self, current):
+        return _view(current)
+
+    def planned(self):
+        return {'uuid': None, 'name': self.params['name'], 'description': self.params['description']}
+
+    def create(self, planned):
+        return dict(planned, uuid=self.client.create_project(self.params['name'], self.params['description']))
+
+    def changes(self, current):
+        wanted = self.params['description']
+        if wanted is not None and (current.get('description') or '') != wanted:
+            return {'description': wanted}
+        return {}
+
+    def update(self, current, changes):
+        self.client.update_project(current['uuid'], dict({'name': self.params['name']}, **changes))
+
+    def delete(self, current):
+        self.client.delete_project(current['uuid'])
 
 
 def main():
