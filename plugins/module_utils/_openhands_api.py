@@ -37,13 +37,13 @@ Public interface::
 from __future__ import annotations
 
 import json
-import re
 import time
 import unicodedata
 from urllib.parse import urlencode
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import ApiError, check_base_url
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import (
     REDACTED,
     RequestError,
@@ -77,12 +77,11 @@ EXEC_TERMINAL = (EXEC_FINISHED,) + EXEC_FAILED
 # SandboxStatus that means the conversation cannot go on.
 SANDBOX_FAILED = ('ERROR',)
 
-_URL_RE = re.compile(r'^https?://[^/\s?#]+')
 # The longest first message accepted, in characters: a task for the agent, not a document.
 MAX_PROMPT_LEN = 65536
 
 
-class OpenHandsError(Exception):
+class OpenHandsError(ApiError):
     """An OpenHands call failed, or a conversation did not finish.
 
     :ivar status: the HTTP status when the server answered with an error, else ``None``.
@@ -92,19 +91,13 @@ class OpenHandsError(Exception):
     """
 
     def __init__(self, msg, status=None, url=None, result=None):
-        super(OpenHandsError, self).__init__(msg)
-        self.msg = msg
-        self.status = status
-        self.url = url
+        super(OpenHandsError, self).__init__(msg, status=status, url=url)
         self.result = dict(result or {})
 
 
 def validate_url(url):
     """``http(s)://host[:port][/prefix]`` -> the base URL without a trailing ``/`` (a trailing ``/api/v1`` is dropped)."""
-    url = to_text(url or '').strip()
-    if not _URL_RE.match(url):
-        raise OpenHandsError("The OpenHands URL '%s' must start with http:// or https:// and name a host" % url, url=url)
-    url = url.rstrip('/')
+    url = check_base_url(url, 'OpenHands', error=OpenHandsError).rstrip('/')
     if url.endswith(API_PREFIX):
         url = url[:-len(API_PREFIX)]
     return url

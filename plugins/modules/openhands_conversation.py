@@ -161,7 +161,8 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._openhands_ap
     check_api_key,
     check_prompt,
 )
-from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import InvalidValue, check_positive_number, check_url
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import check_timeout
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate import InvalidValue, check_url
 
 CHECK_MODE_MSG = 'check mode: no conversation started'
 RESULT_KEYS = ('conversation_id', 'start_task_id', 'status', 'ready_s', 'finished_s', 'sandbox_id')
@@ -176,7 +177,7 @@ def validate_options(params):
     check_url(params['url'], 'url')
     check_prompt(params['prompt'], 'prompt')
     for option, maximum in (('timeout', MAX_RUN_TIMEOUT), ('poll_interval', MAX_POLL_INTERVAL)):
-        check_positive_number(params[option], option, maximum=maximum)
+        check_timeout(params[option], option, maximum=maximum)
     check_api_key(params.get('api_key'), 'api_key')
 
 

@@ -329,6 +329,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import check_timeout
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import (
     RequestError,
     header_problem,
@@ -352,7 +353,6 @@ from ansible_collections.selfhosted.ai_coding.plugins.module_utils._validate imp
     InvalidValue,
     bad_chars,
     check_port,
-    check_positive_number,
     check_str_list,
     check_text,
     check_url,
@@ -444,11 +444,11 @@ def _seconds(value):
 
 def check_seconds(value, name, maximum, allow_zero=False):
     """A number of seconds up to ``maximum``: a number, or text holding one (``"2.5"``, as a templated value may
-    arrive); a boolean is not a number. More than 0 (via _validate.check_positive_number) unless ``allow_zero``."""
+    arrive); a boolean is not a number. More than 0 (via _api.check_timeout) unless ``allow_zero``."""
     if isinstance(value, str) and _NUMBER_TEXT.match(value):
         value = float(value)
     if not allow_zero:
-        return check_positive_number(value, name, maximum=maximum)
+        return check_timeout(value, name, maximum=maximum)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidValue('%s must be a number of seconds from 0 to %s, got a %s (%s)' % (name, maximum, type_name(value), show(value)))
     if not 0 <= value <= maximum:  # NaN fails this too
