@@ -168,8 +168,6 @@ class OpenHandsClient(object):
         except InvalidValue as exc:
             raise OpenHandsError(str(exc), url=self.base_url)
         self.headers = {API_KEY_HEADER: self._api_key} if self._api_key else {}
-        # Every request sent, as (method, path with query): callers and tests count round trips with it.
-        self.calls = []
 
     def __repr__(self):
         return 'OpenHandsClient(%r, timeout=%r, api_key=%s)' % (self.base_url, self.timeout, REDACTED if self._api_key else None)
@@ -200,7 +198,6 @@ class OpenHandsClient(object):
         return OpenHandsError(self._scrub(msg), status=exc.status, url=url)
 
     def _json(self, method, path, payload=None):
-        self.calls.append((method, path))
         try:
             return request_json(method, join_url(self.base_url, path), payload=payload, headers=self.headers,
                                 timeout=self.timeout, validate_certs=self.validate_certs)

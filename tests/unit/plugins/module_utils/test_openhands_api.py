@@ -72,8 +72,9 @@ def test_batch_gets_send_the_id_and_unwrap_the_list(server):
     assert client.get_start_task(TASK_ID) is None  # the server's "null for any missing"
     assert client.get_conversation(CONV_ID)['execution_status'] == 'running'
     assert client.get_conversation(CONV_ID) is None
-    assert client.calls[0] == ('GET', START_TASKS_PATH + '?ids=' + TASK_ID)
-    assert client.calls[2] == ('GET', CONVERSATIONS_PATH + '?ids=' + CONV_ID)
+    sent = [(r.method, r.path + '?' + r.query) for r in server.requests]
+    assert sent[0] == ('GET', START_TASKS_PATH + '?ids=' + TASK_ID)
+    assert sent[2] == ('GET', CONVERSATIONS_PATH + '?ids=' + CONV_ID)
 
 
 def test_an_answer_that_is_not_a_list_is_reported(server):
@@ -113,7 +114,7 @@ def test_happy_path_records_timings_from_the_clock(server):
     assert result == {'start_task_id': TASK_ID, 'conversation_id': CONV_ID, 'sandbox_id': SANDBOX_ID, 'status': 'finished',
                       'start_task_status': 'READY', 'ready_s': 7.5, 'finished_s': 17.5, 'polls': 8}
     assert clock.sleeps == [2.5] * 7
-    assert [c[0] for c in client.calls] == ['POST'] + ['GET'] * 8
+    assert [r.method for r in server.requests] == ['POST'] + ['GET'] * 8
     assert server.count('GET', START_TASKS_PATH) == 3 and server.count('GET', CONVERSATIONS_PATH) == 5
     assert 'agent-server-secret' not in repr(result)
 
