@@ -22,16 +22,28 @@ def cell(value) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def table(role: pathlib.Path) -> str:
-    spec = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]
-    rows = ["| variable | type | default | description |", "| --- | --- | --- | --- |"]
-    for name, opt in spec["options"].items():
+def rows(options: dict) -> list[str]:
+    out = ["| variable | type | default | description |", "| --- | --- | --- | --- |"]
+    for name, opt in options.items():
         desc = opt.get("description", "")
         desc = " ".join(desc) if isinstance(desc, list) else desc
         if opt.get("choices"):
             desc += " Choices: " + ", ".join(str(c) for c in opt["choices"]) + "."
-        rows.append(f"| `{name}` | {opt.get('type', 'str')} | `{cell(opt.get('default'))}` | {cell(desc)} |")
-    return "\n".join([BEGIN, "", *rows, "", END])
+        out.append(f"| `{name}` | {opt.get('type', 'str')} | `{cell(opt.get('default'))}` | {cell(desc)} |")
+    return out
+
+
+def table(role: pathlib.Path) -> str:
+    specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    if "main" in specs:
+        return "\n".join([BEGIN, "", *rows(specs["main"]["options"]), "", END])
+    # A role of entry points only (included with tasks_from): one table per entry point that takes options.
+    parts = [BEGIN]
+    for entry, spec in specs.items():
+        if spec.get("options"):
+            parts += ["", f"Entry point `{entry}` (`tasks_from: {entry}.yml`): {spec.get('short_description', '')}", "",
+                      *rows(spec["options"])]
+    return "\n".join([*parts, "", END])
 
 
 def render(role: pathlib.Path) -> str:
