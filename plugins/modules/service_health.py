@@ -102,6 +102,12 @@ options:
         description:
           - A boolean. V(http) and V(ollama). Verify TLS certificates; defaults to the top-level O(validate_certs).
         type: raw
+      ca_path:
+        description:
+          - A string. V(http) and V(ollama). The PEM file of CA certificates (or the server's own self-signed
+            certificate) to verify an V(https://) URL with, instead of the system's; defaults to the top-level
+            O(ca_path). An absolute path of a readable file on the managed host.
+        type: raw
       host:
         description: A string. V(tcp) only, required. Host name or IP address to connect to.
         type: raw
@@ -183,6 +189,11 @@ options:
     description: Verify TLS certificates for V(http) and V(ollama) checks that do not say otherwise.
     type: bool
     default: true
+  ca_path:
+    description:
+      - The PEM file of CA certificates to verify V(https://) URLs with, for V(http) and V(ollama) checks that give no
+        O(checks[].ca_path); the system's CAs when not given. An absolute path of a readable file on the managed host.
+    type: path
   headers:
     description:
       - Extra headers for V(ollama) checks that give no O(checks[].headers), for an authenticating proxy in front of
@@ -329,7 +340,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import check_timeout
+from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import check_ca_path, check_timeout
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._http import (
     RequestError,
     header_problem,
@@ -364,13 +375,13 @@ CHECK_TYPES = ('http', 'tcp', 'systemd', 'docker', 'ollama')
 HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH')
 # The options each type takes besides name and type.
 TYPE_OPTIONS = {
-    'http': ('url', 'method', 'status', 'json_keys', 'body_contains', 'headers', 'validate_certs', 'timeout'),
+    'http': ('url', 'method', 'status', 'json_keys', 'body_contains', 'headers', 'validate_certs', 'ca_path', 'timeout'),
     'tcp': ('host', 'port', 'timeout'),
     'systemd': ('unit',),
     'docker': ('container',),
-    'ollama': ('url', 'min_version', 'models', 'generate', 'generate_model', 'headers', 'validate_certs', 'timeout'),
+    'ollama': ('url', 'min_version', 'models', 'generate', 'generate_model', 'headers', 'validate_certs', 'ca_path', 'timeout'),
 }
-CHECK_OPTIONS = ('name', 'type', 'url', 'method', 'status', 'json_keys', 'body_contains', 'headers', 'validate_certs', 'host',
+CHECK_OPTIONS = ('name', 'type', 'url', 'method', 'status', 'json_keys', 'body_contains', 'headers', 'validate_certs', 'ca_path', 'host',
                  'port', 'unit', 'container', 'min_version', 'models', 'generate', 'generate_model', 'timeout')
 REQUIRED = {'http': ('url',), 'tcp': ('host', 'port'), 'systemd': ('unit',), 'docker': ('container',), 'ollama': ()}
 
@@ -554,6 +565,10 @@ class Check(object):
             self.validate_certs = self._valid(check_bool, raw['validate_certs'], 'validate_certs')
         else:
             self.validate_certs = defaults['validate_certs']
+        if raw.get('ca_path') is not None:
+            self.ca_path = self._valid(check_ca_path, raw['ca_path'], 'ca_path')
+        else:
+            self.ca_path = defaults['ca_path']
         self.headers = {}
         getattr(self, '_validate_' + self.type)(raw, defaults)
         # Text never shown in a detail: the header values and the URL's credentials.
@@ -712,7 +727,7 @@ class HealthChecker(object):
     def check_http(self, check):
         try:
             resp = request(check.method, check.url, headers=check.headers, timeout=check.timeout, total_timeout=check.timeout,
-                           validate_certs=check.validate_certs)
+                           validate_certs=check.validate_certs, ca_path=check.ca_path)
             status, body = resp.status, resp.text
         except RequestError as exc:
             if exc.status is None and exc.timed_out:
@@ -825,7 +840,8 @@ class HealthChecker(object):
         return ok, detail
 
     def _ollama(self, check):
-        client = OllamaClient(check.url, timeout=check.timeout, validate_certs=check.validate_certs, headers=check.headers)
+        client = OllamaClient(check.url, timeout=check.timeout, validate_certs=check.validate_certs, headers=check.headers,
+                              ca_path=check.ca_path)
         try:
             version = client.version()
             parts = ['version %s' % version]
@@ -881,6 +897,7 @@ def validate(params):
     defaults = {
         'timeout': _top(check_seconds, params['timeout'], 'timeout', maximum=MAX_TIMEOUT),
         'validate_certs': params['validate_certs'],
+        'ca_path': _top(check_ca_path, params['ca_path'], 'ca_path') if params['ca_path'] is not None else None,
         'url': _top(check_url_masked, params['url'], 'url'),
         'headers': _top(check_headers, params['headers'], 'headers') if params['headers'] is not None else None,
     }
@@ -913,6 +930,7 @@ def main():
             fail_on_error=dict(type='bool', default=True),
             url=dict(type='str', default=DEFAULT_URL),
             validate_certs=dict(type='bool', default=True),
+            ca_path=dict(type='path'),
             headers=dict(type='raw', no_log=True),
         ),
         supports_check_mode=True,

@@ -26,6 +26,8 @@ COMMON = {"ollama_models": ["qwen2.5-coder:7b"], "reverse_proxy_default_sites": 
 CASES = {
     "debian": {"os": "Debian", "extra": COMMON},
     "redhat": {"os": "RedHat", "extra": COMMON},
+    "selfsigned": {"os": "Debian", "extra": {**COMMON, "reverse_proxy_tls_mode": "selfsigned"}},
+    "provided": {"os": "Debian", "extra": {**COMMON, "reverse_proxy_tls_mode": "provided"}},
     "container": {"os": "Debian", "extra": {**COMMON, "ollama_install_method": "container", "ollama_container_published_port": 11500,
                                             "hardening_fail2ban": False, "reverse_proxy_default_sites": ["openhands"]}},
 }
@@ -116,3 +118,15 @@ def test_login_is_marked_never_written(run):
     for path in (run / "debian").iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o644
         assert "Authorization" not in path.read_text() and "password" not in path.read_text()
+
+
+def test_proxy_checks_verify_tls_with_what_the_mode_gives(run):
+    tls_dir = yaml.safe_load((ROOT / "roles/reverse_proxy/defaults/main.yml").read_text())["reverse_proxy_tls_dir"]
+    acme = by_name(read(run, "debian"))
+    assert acme["proxy ollama, login"]["validate_certs"] is True and "ca_path" not in acme["proxy ollama, login"]
+    own = by_name(read(run, "selfsigned"))
+    assert own["proxy ollama, login"]["validate_certs"] is True
+    assert own["proxy ollama, login"]["ca_path"] == tls_dir + "/ollama.crt"
+    assert own["proxy openhands, no login"]["ca_path"] == tls_dir + "/openhands.crt"
+    provided = by_name(read(run, "provided"))
+    assert provided["proxy ollama, no login"]["validate_certs"] is False and "ca_path" not in provided["proxy ollama, no login"]

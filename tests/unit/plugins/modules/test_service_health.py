@@ -770,3 +770,92 @@ def test_check_mode_still_checks(health, ollama):
     run = health([{'name': 'ollama', 'type': 'ollama', 'url': ollama.url}], _ansible_check_mode=True)
     assert not run.failed and run.result['changed'] is False
     assert ollama.count('GET', '/api/version') == 1
+
+
+# -- ca_path: a self-signed HTTPS server on loopback, verified with its own certificate ----------------------------
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate for 127.0.0.1 (no CA flag, as the reverse proxy's
+    self-signed mode issues them); yields (url, certificate path)."""
+    import datetime
+    import http.server
+    import ipaddress
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / 'cert.pem', tmp_path / 'key.pem'
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the name http.server calls
+            body = b'{"status": "ok"}'
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_path), str(key_path))
+    server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield 'https://127.0.0.1:%d/alive' % server.server_address[1], str(cert_path)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize('where', ['check', 'top'])
+def test_https_verified_with_the_servers_own_certificate(health, tls_server, where):
+    url, cert = tls_server
+    check = {'name': 'proxy', 'type': 'http', 'url': url, 'json_keys': ['status']}
+    args = {}
+    if where == 'check':
+        check['ca_path'] = cert
+    else:
+        args['ca_path'] = cert
+    run = health([check], **args)
+    assert not run.failed, run.result
+    assert by_name(run)['proxy']['ok'] is True
+
+
+def test_https_with_an_unknown_self_signed_certificate_fails_the_check(health, tls_server):
+    url, _cert = tls_server
+    run = health([{'name': 'proxy', 'type': 'http', 'url': url}], fail_on_error=False)
+    check = by_name(run)['proxy']
+    assert check['ok'] is False and 'certificate' in check['detail'].lower(), check
+
+
+def test_ca_path_must_be_a_readable_file(health, tmp_path, canned_server):
+    missing = str(tmp_path / 'no-such-ca.pem')
+    run = health([{'name': 'proxy', 'type': 'http', 'url': canned_server.url + '/', 'ca_path': missing}])
+    assert run.failed and "ca_path is '%s': it must be a readable file" % missing in run.result['msg'], run.result
+    assert canned_server.requests == []
+    run = health([{'name': 'proxy', 'type': 'http', 'url': canned_server.url + '/'}], ca_path='relative/ca.pem')
+    assert run.failed and 'ca_path' in run.result['msg'], run.result
+
+
+def test_ca_path_does_not_apply_to_tcp(health, listening_port, tmp_path):
+    ca = tmp_path / 'ca.pem'
+    ca.write_text('x')
+    run = health([{'name': 'port', 'type': 'tcp', 'host': '127.0.0.1', 'port': listening_port, 'ca_path': str(ca)}])
+    assert run.failed and 'ca_path does not apply to type tcp' in run.result['msg'], run.result
