@@ -18,7 +18,9 @@ description:
     a boolean is not taken as a number of seconds. O(url) must be an C(http://) or C(https://) URL naming a host (no
     spaces or control characters, a port 1-65535); O(timeout) must be greater than V(0) and at most V(86400).
   - Idempotent through C(GET /api/tags); a run where nothing changes sends exactly one request, whether one model or
-    a list of models in O(names) is declared.
+    a list of models in O(names) is declared, and with O(prune) too.
+  - With O(prune=true) the declared models are the only ones left installed - every other installed model is removed
+    after the declared ones are handled.
   - While a pull runs, the action plugin of this module prints its progress on the controller (percent and size).
     It runs the pull as an C(async) job and polls it, so it needs a connection that can run C(async) tasks (ssh,
     local, ...). With the community.docker connections an C(async) start only returns when the job has ended, so the
@@ -47,9 +49,13 @@ attributes:
     details:
       - With O(state=latest) and an installed model the module cannot know whether the registry holds a newer
         digest without pulling, so it predicts a change.
+      - With O(prune=true) it lists the models that would be removed in RV(pruned) and removes none.
   diff_mode:
     description: Returns the name, state and digest of each model before and after.
     support: full
+    details:
+      - With O(prune=true) the diff always holds a list of models (also for O(name)), the pruned ones going from
+        V(present) to V(absent).
   idempotent:
     description: A second run with the same options reports no change (except O(state=latest) in check mode).
     support: full
@@ -73,6 +79,7 @@ options:
         needs to change (a loop over O(name) sends one request per model).
       - Duplicates (after normalisation) are managed once.
       - Must be a list; a string is refused (write a one-item list). Every entry is checked before any request.
+      - An empty list does nothing and sends no request, unless O(prune=true) - then every installed model is removed.
     type: list
     elements: str
   state:
@@ -83,6 +90,18 @@ options:
     type: str
     choices: [present, absent, latest]
     default: present
+  prune:
+    description:
+      - Also remove every installed model (as C(GET /api/tags) lists it) that is not declared in O(name) or O(names),
+        after the declared models are pulled. Names are compared after normalisation, so V(qwen2.5) keeps
+        C(registry.ollama.ai/library/qwen2.5:latest).
+      - Installed models on any registry host are removed, also on hosts not in O(allowed_registries) - that list
+        guards what a task may pull, and prune pulls nothing.
+      - With O(names=[]) every installed model is removed.
+      - Only with O(state=present) or O(state=latest); with O(state=absent) the task is refused before any request.
+    type: bool
+    default: false
+    version_added: 0.2.0
   pull_timeout:
     description:
       - Seconds one pull may take, from the request to Ollama's C(success) record. It is also the longest silence
@@ -168,6 +187,18 @@ EXAMPLES = r"""
     headers:
       Authorization: "Bearer {{ ollama_proxy_token }}"
 
+- name: Keep exactly these models installed, removing every other one (any registry)
+  selfhosted.ai_coding.ollama_model:
+    names:
+      - qwen2.5-coder:7b
+      - nomic-embed-text
+    prune: true
+  register: ollama_models
+
+- name: Show what prune removed
+  ansible.builtin.debug:
+    msg: "Removed {{ ollama_models.pruned | join(', ') or 'nothing' }}"
+
 - name: Set the URL once for every Ollama task of a block
   module_defaults:
     group/selfhosted.ai_coding.ollama:
@@ -208,7 +239,9 @@ duration:
   type: float
   sample: 93.412
 models:
-  description: One entry per declared model, in the order declared.
+  description:
+    - One entry per declared model, in the order declared, then one per model that O(prune) removed (or would remove
+      in check mode), in the order C(/api/tags) listed them.
   returned: always
   type: list
   elements: dict
@@ -248,6 +281,13 @@ models:
       type: float
       returned: always
       sample: 93.412
+pruned:
+  description:
+    - The installed models that O(prune) removed (in check mode, would remove), as C(/api/tags) listed them.
+  returned: when O(prune=true)
+  type: list
+  elements: str
+  sample: [codellama:7b, registry.lan:5000/team/old-coder:v1]
 """
 
 import json
@@ -255,6 +295,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._api import check_ca_path, check_timeout, connection_spec
 from ansible_collections.selfhosted.ai_coding.plugins.module_utils._ollama_api import (
@@ -290,6 +331,9 @@ PROGRESS_FILE_RE = re.compile(r'^ollama_model\.[0-9a-f]{16}\.progress\Z')
 def check_options(params):
     """Check every option's value before any request; returns the checked headers. Raises InvalidValue naming the
     option. (The shape of each value - a list, a number, a string - was checked before AnsibleModule converted it.)"""
+    if params.get('prune') and params['state'] == 'absent':
+        raise InvalidValue('prune is true with state=absent: prune removes the installed models that are not declared, '
+                           'so it works only with state=present or state=latest (to remove the named models, drop prune)')
     check_url(params['url'], 'url')
     for option, maximum in (('timeout', MAX_TIMEOUT), ('pull_timeout', MAX_PULL_TIMEOUT)):
         check_timeout(params[option], option, maximum=maximum)
@@ -308,6 +352,7 @@ def argument_spec():
         name=dict(type='str'),
         names=dict(type='list', elements='str'),
         state=dict(type='str', default='present', choices=['present', 'absent', 'latest']),
+        prune=dict(type='bool', default=False),
     )
     spec.update(connection_spec('url', DEFAULT_URL))
     spec.update(
@@ -368,10 +413,12 @@ class OllamaModel(object):
         self.client = client
         self.params = module.params
         self.state = self.params['state']
+        self.prune = bool(self.params.get('prune'))
         self.check_mode = module.check_mode
         self.progress = ProgressWriter(self.params.get('_progress_file'))
-        # Models already pulled or removed by this run, reported when a later one fails.
+        # Models already pulled or removed by this run, and removed by prune, reported when a later one fails.
         self.done = []
+        self.pruned = []
 
     def execute(self):
         """Check the options and every name, then talk to Ollama; returns the module result."""
@@ -380,7 +427,7 @@ class OllamaModel(object):
             # The task gave name or names as null: say so, rather than do nothing.
             raise InvalidValue('name or names must be given a value, got null')
         models = self.declared()
-        if not models:
+        if not models and not self.prune:
             return {'changed': False, 'models': [], 'duration': 0.0}
         if self.client is None:
             self.client = OllamaClient(self.params['url'], timeout=self.params['timeout'], validate_certs=self.params['validate_certs'],
@@ -425,7 +472,32 @@ class OllamaModel(object):
                     # The action plugin asked first: a pull is due, so it will run the module again asynchronously.
                     return {'changed': False, 'probe': {'needs_pull': missing}}
             results = self._install(models, before)
+            if self.prune:
+                results.extend(self._prune(models, before))
         return self._result(models, before, results)
+
+    def _prune(self, models, before):
+        """Remove every model the first /api/tags listed that is not declared (any registry: nothing is pulled)."""
+        declared = set(model.key for model in models)
+        results = []
+        for key, installed in before.items():
+            if key in declared:
+                continue
+            listed = to_text(installed.get('name') or installed.get('model'))
+            changed = True if self.check_mode else self.client.delete(listed)
+            if changed:
+                self.pruned.append(listed)
+            results.append({'name': listed, 'full_name': self._full_name(listed), 'state': 'absent', 'changed': changed,
+                            'digest': '', 'size': 0, 'duration': 0.0, '_before': installed})
+        return results
+
+    @staticmethod
+    def _full_name(listed):
+        """The fully qualified name of a model Ollama listed (any registry); as listed when outside the grammar."""
+        try:
+            return validate_model_name(listed, allowed_registries=None).full
+        except InvalidValue:
+            return listed
 
     def _remove(self, model, installed):
         if installed is None:
@@ -481,6 +553,8 @@ class OllamaModel(object):
 
     def _result(self, models, before, results):
         changed = any(entry['changed'] for entry in results)
+        diff = self._diff(models, before, results) if self.module._diff else None
+        results = [dict((key, value) for key, value in entry.items() if key != '_before') for entry in results]
         result = {
             'changed': changed,
             'models': results,
@@ -489,8 +563,10 @@ class OllamaModel(object):
         if self.params.get('name') is not None:
             single = results[0]
             result.update({key: single[key] for key in ('name', 'full_name', 'digest', 'size')})
-        if self.module._diff:
-            result['diff'] = self._diff(models, before, results)
+        if self.prune:
+            result['pruned'] = list(self.pruned)
+        if diff is not None:
+            result['diff'] = diff
         return result
 
     def _diff(self, models, before, results):
@@ -503,9 +579,22 @@ class OllamaModel(object):
             if self.check_mode and entry['changed'] and entry['state'] == 'present':
                 digest = UNKNOWN_DIGEST
             new_states.append({'name': model.short, 'state': entry['state'], 'digest': digest})
-        if self.params.get('name') is not None:
+        # The models prune removed (or would remove) follow the declared ones.
+        for entry in results[len(models):]:
+            old_states.append({'name': entry['name'], 'state': 'present', 'digest': entry['_before'].get('digest', '')})
+            new_states.append({'name': entry['name'], 'state': 'absent', 'digest': ''})
+        if self.params.get('name') is not None and not self.prune:
             return {'before': old_states[0], 'after': new_states[0]}
         return {'before': {'models': old_states}, 'after': {'models': new_states}}
+
+    def done_message(self):
+        """What this run already changed, for the message of a failure that came after."""
+        parts = []
+        if self.done:
+            parts.append('%s by this run: %s' % ('removed' if self.state == 'absent' else 'pulled', ', '.join(self.done)))
+        if self.pruned:
+            parts.append('removed by prune: %s' % ', '.join(self.pruned))
+        return ' (already %s)' % '; '.join(parts) if parts else ''
 
 
 def main():
@@ -525,10 +614,8 @@ def main():
     except InvalidValue as exc:
         module.fail_json(msg=str(exc))
     except OllamaError as exc:
-        msg = exc.msg
-        if manager.done:
-            msg += ' (already %s by this run: %s)' % ('removed' if manager.state == 'absent' else 'pulled', ', '.join(manager.done))
-        module.fail_json(msg=msg, status=exc.status, url=exc.url, changed=bool(manager.done), done=manager.done)
+        done = manager.done + manager.pruned
+        module.fail_json(msg=exc.msg + manager.done_message(), status=exc.status, url=exc.url, changed=bool(done), done=done)
     module.exit_json(**result)
 
 

@@ -390,6 +390,130 @@ def test_absent_server_error(srv):
     assert result['msg'] == 'Ollama at %s answered 500 for /api/delete: permission denied' % srv.url
 
 
+# -- prune -------------------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def srv_prune(canned_server):
+    """Two declared models installed under Ollama's spellings, and two undeclared ones, one on a registry host that
+    no task may pull from."""
+    canned_server.route('GET', '/api/tags', canned_server.json(tags(
+        ('qwen2.5:latest', 'dq', 1), ('old:7b', 'dold', 2), ('team/coder:v3', 'dc', 3),
+        ('registry.lan:5000/team/stale:v1', 'dstale', 4))))
+    canned_server.route('DELETE', '/api/delete', canned_server.text('', content_type='application/json'))
+    return canned_server
+
+
+def test_prune_removes_undeclared_models_on_any_registry(srv_prune):
+    srv = srv_prune
+    # Declared under other spellings than /api/tags shows them: the module's normalisation keeps both.
+    result = run_module({'names': ['registry.ollama.ai/library/Qwen2.5', 'team/coder:v3'], 'prune': True, 'url': srv.url}, diff=True)
+    assert result['changed'] is True
+    assert result['pruned'] == ['old:7b', 'registry.lan:5000/team/stale:v1']
+    assert [r.json['model'] for r in srv.matching('DELETE', '/api/delete')] == ['old:7b', 'registry.lan:5000/team/stale:v1']
+    assert calls(srv) == [('GET', '/api/tags'), ('DELETE', '/api/delete'), ('DELETE', '/api/delete')]
+    assert [(m['name'], m['full_name'], m['state'], m['changed']) for m in result['models']] == [
+        ('Qwen2.5:latest', 'registry.ollama.ai/library/Qwen2.5:latest', 'present', False),
+        ('team/coder:v3', 'registry.ollama.ai/team/coder:v3', 'present', False),
+        ('old:7b', 'registry.ollama.ai/library/old:7b', 'absent', True),
+        ('registry.lan:5000/team/stale:v1', 'registry.lan:5000/team/stale:v1', 'absent', True)]
+    assert all('_before' not in m for m in result['models'])
+    assert result['diff']['before']['models'][2:] == [{'name': 'old:7b', 'state': 'present', 'digest': 'dold'},
+                                                      {'name': 'registry.lan:5000/team/stale:v1', 'state': 'present', 'digest': 'dstale'}]
+    assert result['diff']['after']['models'][2:] == [{'name': 'old:7b', 'state': 'absent', 'digest': ''},
+                                                     {'name': 'registry.lan:5000/team/stale:v1', 'state': 'absent', 'digest': ''}]
+    assert result['diff']['before']['models'][:2] == result['diff']['after']['models'][:2]
+
+
+def test_prune_after_pulling_the_declared_models(srv_prune):
+    srv = srv_prune
+    srv.route('GET', '/api/tags', srv.json(tags(('old:7b', 'dold', 2))), srv.json(tags(('old:7b', 'dold', 2), ('new:1b', 'dnew', 5))))
+    srv.route('POST', '/api/pull', srv.ndjson(pull_ok()))
+    result = run_module({'name': 'new:1b', 'prune': True, 'url': srv.url}, diff=True)
+    assert calls(srv) == [('GET', '/api/tags'), ('POST', '/api/pull'), ('GET', '/api/tags'), ('DELETE', '/api/delete')]
+    assert (result['changed'], result['pruned'], result['name'], result['digest']) == (True, ['old:7b'], 'new:1b', 'dnew')
+    # With prune the diff is a list for one name too: the pulled model, then the pruned one.
+    assert result['diff']['after'] == {'models': [{'name': 'new:1b', 'state': 'present', 'digest': 'dnew'},
+                                                  {'name': 'old:7b', 'state': 'absent', 'digest': ''}]}
+
+
+def test_prune_check_mode_predicts_and_removes_nothing(srv_prune):
+    srv = srv_prune
+    result = run_module({'names': ['qwen2.5', 'team/coder:v3'], 'prune': True, 'url': srv.url}, check=True, diff=True)
+    assert result['changed'] is True
+    assert result['pruned'] == ['old:7b', 'registry.lan:5000/team/stale:v1']
+    assert [m['changed'] for m in result['models']] == [False, False, True, True]
+    assert [m['state'] for m in result['diff']['after']['models']] == ['present', 'present', 'absent', 'absent']
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_prune_with_nothing_to_prune_is_one_request(srv_prune):
+    srv = srv_prune
+    names = ['qwen2.5', 'library/old:7b', 'registry.ollama.ai/team/coder:v3', 'registry.lan:5000/team/stale:v1']
+    result = run_module({'names': names, 'prune': True, 'url': srv.url, 'allowed_registries': ['registry.ollama.ai', 'registry.lan:5000']},
+                        diff=True)
+    assert (result['changed'], result['pruned']) == (False, [])
+    assert result['diff']['before'] == result['diff']['after']
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
+def test_prune_with_no_declared_model_removes_every_model(srv_prune):
+    srv = srv_prune
+    result = run_module({'names': [], 'prune': True, 'url': srv.url})
+    assert result['pruned'] == ['qwen2.5:latest', 'old:7b', 'team/coder:v3', 'registry.lan:5000/team/stale:v1']
+    assert srv.count('DELETE', '/api/delete') == 4
+
+
+def test_prune_false_leaves_undeclared_models(srv_prune):
+    result = run_module({'names': ['qwen2.5'], 'url': srv_prune.url})
+    assert result['changed'] is False and 'pruned' not in result
+    assert calls(srv_prune) == [('GET', '/api/tags')]
+
+
+def test_prune_race_with_404_is_no_change(srv_prune):
+    srv = srv_prune
+    srv.route('GET', '/api/tags', srv.json(tags(('old:7b', 'dold', 2))))
+    srv.route('DELETE', '/api/delete', srv.json({'error': "model 'old:7b' not found"}, status=404))
+    result = run_module({'names': [], 'prune': True, 'url': srv.url})
+    assert (result['changed'], result['pruned'], result['models'][0]['changed']) == (False, [], False)
+
+
+def test_prune_failure_says_what_was_already_removed(srv_prune):
+    srv = srv_prune
+    srv.route('DELETE', '/api/delete', srv.text('', content_type='application/json'), srv.json({'error': 'permission denied'}, status=500))
+    result = run_module({'names': ['qwen2.5', 'team/coder:v3'], 'prune': True, 'url': srv.url})
+    assert result['failed'] is True
+    assert result['msg'] == 'Ollama at %s answered 500 for /api/delete: permission denied (already removed by prune: old:7b)' % srv.url
+    assert (result['changed'], result['done']) == (True, ['old:7b'])
+
+
+@pytest.mark.parametrize('check', [False, True])
+def test_prune_with_state_absent_is_refused_before_any_request(srv_prune, check):
+    result = run_module({'names': ['old:7b'], 'state': 'absent', 'prune': True, 'url': srv_prune.url}, check=check)
+    assert result['failed'] is True
+    assert result['msg'].startswith('prune is true with state=absent: prune removes the installed models that are not declared, '
+                                    'so it works only with state=present or state=latest')
+    assert srv_prune.count() == 0
+
+
+def test_prune_must_be_a_boolean(srv_untouched):
+    result = run_module({'names': [], 'prune': 'everything', 'url': srv_untouched.url})
+    assert result['msg'] == "prune must be true or false, got a string ('everything')"
+    assert srv_untouched.count() == 0
+
+
+def test_probe_with_prune_and_nothing_to_pull_prunes_in_the_probe_run(srv_prune):
+    srv = srv_prune
+    result = run_module({'names': ['qwen2.5', 'team/coder:v3'], 'prune': True, 'url': srv.url, '_probe': True})
+    assert 'probe' not in result and result['pruned'] == ['old:7b', 'registry.lan:5000/team/stale:v1']
+
+
+def test_probe_with_prune_and_a_pull_due_removes_nothing_yet(srv_prune):
+    srv = srv_prune
+    result = run_module({'names': ['new:1b'], 'prune': True, 'url': srv.url, '_probe': True})
+    assert result['probe'] == {'needs_pull': ['new:1b']}
+    assert calls(srv) == [('GET', '/api/tags')]
+
+
 # -- progress file for the action plugin -----------------------------------------------------------------------------------
 
 def test_progress_records_are_written_for_the_action(srv, tmp_path, monkeypatch):
@@ -444,12 +568,12 @@ def test_documentation_matches_the_argument_spec():
     assert doc['version_added'] == '0.1.0'
     assert set(doc['attributes']) >= {'check_mode', 'diff_mode', 'idempotent'}
     assert doc['attributes']['check_mode']['support'] == 'full'
-    assert set(doc['options']) == {'name', 'names', 'state', 'pull_timeout', 'insecure', 'allowed_registries', '_progress_file', '_probe'}
+    assert set(doc['options']) == {'name', 'names', 'state', 'prune', 'pull_timeout', 'insecure', 'allowed_registries', '_progress_file', '_probe'}
     # ca_path (new) is documented once for every API module, in the api fragment.
     assert doc['extends_documentation_fragment'] == ['selfhosted.ai_coding.ollama', 'selfhosted.ai_coding.api']
     yaml.safe_load(ollama_model.EXAMPLES)
     returned = yaml.safe_load(ollama_model.RETURN)
-    assert set(returned) == {'name', 'full_name', 'digest', 'size', 'duration', 'models'}
+    assert set(returned) == {'name', 'full_name', 'digest', 'size', 'duration', 'models', 'pruned'}
 
 
 # -- the action plugin's probe ----------------------------------------------------------------------------------------------
