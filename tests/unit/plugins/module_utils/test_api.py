@@ -139,5 +139,5 @@ def test_resource_without_diff_returns_none():
 def test_ollama_model_checks_ca_path_with_the_other_options(tmp_path):
     params = {'url': 'https://ollama.example.org', 'timeout': 30, 'pull_timeout': 60, 'headers': None,
               'allowed_registries': ['registry.ollama.ai'], 'ca_path': str(tmp_path / 'missing.pem')}
-    with pytest.raises(InvalidValue, match='ca_path is .*missing.pem'):
+    with pytest.raises(InvalidValue, match="ca_path is '.*': it must be a readable file"):
         ollama_model.check_options(params)

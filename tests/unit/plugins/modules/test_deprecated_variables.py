@@ -2,28 +2,37 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
-import pytest
+import json
+import os
+import subprocess
+import sys
+import tempfile
 
-from ansible.module_utils.common import warnings as _warnings
+import pytest
 
 from ansible_collections.selfhosted.ai_coding.plugins.modules import deprecated_variables
 
 
-@pytest.fixture(autouse=True)
-def fresh_deprecations():
-    """Deprecations are gathered process-wide (a module process runs once); start each test from none."""
-    for store in ('_global_deprecations', '_global_warnings'):
-        getattr(_warnings, store, {}).clear()
-    yield
+def run_in_own_process(args):
+    """Run the module as Ansible does, in a process of its own: in the test process, a controller-side import made by
+    another test (the plugin loader, Display) routes module deprecations elsewhere and they would not be in the result."""
+    with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
+        json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
+    try:
+        proc = subprocess.run([sys.executable, '-m', deprecated_variables.__name__, f.name],
+                              capture_output=True, text=True, timeout=60, check=False, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    finally:
+        os.unlink(f.name)
+    return json.loads(proc.stdout)
 
 
-def test_one_deprecation_per_variable_naming_the_replacement_and_the_release(run_module):
-    run = run_module(deprecated_variables.main, {'variables': [
+def test_one_deprecation_per_variable_naming_the_replacement_and_the_release():
+    result = run_in_own_process({'variables': [
         {'name': 'ollama_container_manage_docker', 'replacement': 'docker_engine_install'},
         {'name': 'openhands_image_cache_dir', 'replacement': 'docker_engine_image_cache_dir'}]})
-    assert not run.failed and run.result['changed'] is False
-    assert run.result['deprecated'] == ['ollama_container_manage_docker', 'openhands_image_cache_dir']
-    deprecations = run.result['deprecations']
+    assert not result.get('failed') and result['changed'] is False
+    assert result['deprecated'] == ['ollama_container_manage_docker', 'openhands_image_cache_dir']
+    deprecations = result['deprecations']
     assert [d['version'] for d in deprecations] == ['0.3.0', '0.3.0']
     # ansible-core 2.19+ reports {event: {msg}, deprecator: {resolved_name}}; older cores {msg, collection_name}
     assert all(d.get('collection_name', d.get('deprecator', {}).get('resolved_name')) == 'selfhosted.ai_coding' for d in deprecations)
