@@ -72,7 +72,6 @@ BAD = [
     ({"backups_repository": "s3:https://s3.example.test/bucket"}, "backups_s3_access_key_id and"),
     ({"backups_repository": "s3:https://s3.example.test/bucket", "backups_s3_access_key_id": "AK",
       "backups_s3_secret_access_key": "has space"}, "backups_s3_secret_access_key holds whitespace"),
-    ({"backups_coolify_db_dump": "sometimes"}, 'backups_coolify_db_dump is "sometimes": auto, docker, local or none'),
     ({"backups_drill_database": "coolify"}, "backups_drill_database=coolify"),
     ({"backups_extra_paths": ["relative/dir"]}, 'backups_extra_paths[0] is "relative/dir": it must be an absolute path'),
     ({"backups_check_full_day": 31}, "backups_check_full_day=31"),
